@@ -1,0 +1,78 @@
+/**
+ * The one registry of Omega's stable error codes (STYLE.md, "fastify / undici").
+ *
+ * Every rejection anywhere in Omega — a malformed encoding, a bad proof, an API request that fails
+ * validation — is an {@link OmegaError} carrying one of these codes. Codes are part of the public
+ * contract: they are documented in `docs/errors.md` (a test keeps the two in step), never renamed, and
+ * never reused for a different meaning.
+ *
+ * This module is the lowest leaf of the source tree: it imports nothing, so `src/crypto` and `src/core`
+ * may depend on it without breaking their layering.
+ */
+
+/** Code → one-line meaning. Group by area; add new codes at the end of their area. */
+export const ERROR_CODES = {
+  // ── encodings and inputs (any layer) ────────────────────────────────────────────────────────────
+  INVALID_LENGTH: 'An input has the wrong byte length for its type.',
+  INVALID_ENCODING: 'An input is not a valid encoding of its type (bad tag, bad structure, trailing bytes).',
+  NON_CANONICAL: 'An input is a valid value but not in its unique canonical encoding.',
+  OUT_OF_RANGE: 'A number (scalar, index, count, size) is outside its allowed range.',
+  LIMIT_EXCEEDED: 'An input exceeds a configured limit (size, count, depth).',
+  INVALID_ARGUMENT: 'An argument is inconsistent with the others (duplicate index, wrong threshold, ...).',
+
+  // ── crypto ──────────────────────────────────────────────────────────────────────────────────────
+  IDENTITY_POINT: 'A group element is the identity (point at infinity) where a non-identity one is required.',
+  NOT_ON_CURVE: 'A group element does not lie on the curve.',
+  WRONG_SUBGROUP: 'A group element is not in the prime-order subgroup (small-order or mixed-order point).',
+  ZERO_SCALAR: 'A scalar is zero where a non-zero one is required.',
+  BAD_SHARE: 'A secret share does not match the public commitments of its dealer.',
+  BAD_COMMITMENTS: 'A commitment vector is malformed (wrong length, identity or invalid points).',
+  BAD_PROOF: 'A zero-knowledge proof (Schnorr, DLEQ, ...) does not verify in its context.',
+  BAD_PARTIAL: 'A partial signature or decryption share does not verify against its public share.',
+  BAD_SIGNATURE: 'A signature does not verify.',
+  NOT_ENOUGH_SHARES: 'Fewer than t+1 valid shares or partials are available.',
+  DECRYPTION_FAILED: 'A ciphertext does not decrypt (wrong key, tampered ciphertext, or wrong context).',
+  NONCE_REUSED: 'A one-time signing nonce was requested a second time.',
+  BACKEND_UNAVAILABLE: 'A requested crypto backend could not be loaded.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Options attached to an {@link OmegaError}. */
+export interface OmegaErrorOptions {
+  /**
+   * Who misbehaved, when the error is attributable: share indices of replicas or dealers that sent
+   * bad data (STYLE.md practice 5: every failure names who misbehaved).
+   */
+  readonly culprits?: readonly number[];
+  readonly cause?: unknown;
+}
+
+/**
+ * An error with a stable {@link ErrorCode}. Thrown (or returned as a value) for every rejection of
+ * bad input; never used for programmer errors, which are assertion failures.
+ */
+export class OmegaError extends Error {
+  readonly code: ErrorCode;
+  readonly culprits: readonly number[];
+
+  constructor(code: ErrorCode, message: string, options: OmegaErrorOptions = {}) {
+    super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OmegaError';
+    this.code = code;
+    this.culprits = options.culprits ?? [];
+  }
+}
+
+/** True if `e` is an {@link OmegaError}, optionally with the given code. */
+export function isOmegaError(e: unknown, code?: ErrorCode): e is OmegaError {
+  return e instanceof OmegaError && (code === undefined || e.code === code);
+}
+
+/**
+ * An invariant that must hold whatever the input: a failure is a bug in Omega, not bad input.
+ * Assertions stay on in production (TigerBeetle: stop rather than continue wrong).
+ */
+export function invariant(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`invariant violated: ${message}`);
+}

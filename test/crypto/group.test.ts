@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js';
+import { fromHex } from '../../src/crypto/bytes.js';
+import type { Group, PointLike } from '../../src/crypto/group.js';
+import { ED25519, G1, G2, P256, RISTRETTO255, SECP256K1 } from '../../src/crypto/group.js';
+import { deterministicRandom } from '../../src/crypto/rand.js';
+
+const groups: Group<any>[] = [G1, G2, RISTRETTO255, ED25519, SECP256K1, P256];
+
+describe.each(groups.map((g) => [g.name, g] as const))('group %s', (_name, group: Group<PointLike<any>>) => {
+  const rng = deterministicRandom(`group/${group.name}`);
+
+  it('round-trips encodings and respects the homomorphism', () => {
+    const a = group.field.random(rng);
+    const b = group.field.random(rng);
+    const A = group.mulBase(a);
+    const B = group.mulBase(b);
+    expect(group.equals(group.add(A, B), group.mulBase(group.field.add(a, b)))).toBe(true);
+    expect(group.equals(group.decode(group.encode(A)), A)).toBe(true);
+    expect(group.equals(group.mulPublic(A, b), group.mul(B, a))).toBe(true);
+    expect(group.isIdentity(group.mul(A, 0n))).toBe(true);
+  });
+
+  it('rejects the identity element unless allowed', () => {
+    if (group.name === 'secp256k1' || group.name === 'p256') {
+      // SEC1 has no fixed-length encoding of the identity: encoding it is refused.
+      expect(() => group.encode(group.identity)).toThrowError(/IDENTITY_POINT/);
+      return;
+    }
+    const id = group.encode(group.identity);
+    expect(() => group.decode(id)).toThrowError(/IDENTITY_POINT/);
+    expect(group.isIdentity(group.decode(id, { allowIdentity: true }))).toBe(true);
+  });
+
+  it('rejects wrong lengths and garbage', () => {
+    expect(() => group.decode(new Uint8Array(group.elementLength + 1))).toThrowError(/INVALID_LENGTH/);
+    const garbage = new Uint8Array(group.elementLength).fill(0xff);
+    expect(() => group.decode(garbage)).toThrowError(/NOT_ON_CURVE|NON_CANONICAL|WRONG_SUBGROUP/);
+  });
+});
+
+describe('ed25519 small-order points', () => {
+  it('rejects every torsion point (small-order) and a mixed-order point', () => {
+    for (const hex of ED25519_TORSION_SUBGROUP) {
+      const bytes = fromHex(hex);
+      expect(() => ED25519.decode(bytes)).toThrowError(/WRONG_SUBGROUP|IDENTITY_POINT|NON_CANONICAL/);
+    }
+    // A mixed-order point: a prime-order point plus a point of order 8.
+    const rng = deterministicRandom('ed25519/mixed');
+    const P = ED25519.mulBase(ED25519.field.random(rng));
+    const T = ed25519.Point.fromBytes(fromHex(ED25519_TORSION_SUBGROUP[1]!));
+    const mixed = P.add(T).toBytes();
+    expect(() => ED25519.decode(mixed)).toThrowError(/WRONG_SUBGROUP/);
+    expect(() => ED25519.decode(fromHex(ED25519_TORSION_SUBGROUP[1]!), { allowIdentity: true })).toThrowError(
+      /WRONG_SUBGROUP/,
+    );
+  });
+});

@@ -21,7 +21,6 @@ import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import type { FrostPublic, FrostSecret, NonceCommitments, Nonces } from '@noble/curves/abstract/frost.js';
 import { Reader, Writer } from '../codec.js';
 import { OmegaError } from '../errors.js';
-import { toHex } from './bytes.js';
 import type { ShareIndex } from './field.js';
 import { shareIndex } from './field.js';
 import type { EdPoint } from './group.js';
@@ -265,7 +264,8 @@ export function verifySignatureShare(
 
 /**
  * RFC 9591 §5.3: aggregates the shares of every signer in the commitment list into a 64-byte Ed25519
- * signature and verifies it. A missing or bad share throws BAD_PARTIAL naming every culprit, so the
+ * signature. Optimistic, as RFC 9591 §5.4 suggests: sum the shares and verify the result once; only if
+ * that fails is each share checked. A missing or bad share throws BAD_PARTIAL naming every culprit, so the
  * coordinator can exclude them and retry with fresh commitments ({@link selectSigners}).
  */
 export function aggregate(
@@ -275,33 +275,35 @@ export function aggregate(
   shares: ReadonlyMap<number, Uint8Array>,
 ): Uint8Array {
   const list = toNobleList(commitments);
-  const culprits: number[] = [];
-  const byId: Record<string, Uint8Array> = {};
-  for (const c of commitments) {
-    const share = shares.get(c.index);
-    if (
-      share === undefined ||
-      share.length !== 32 ||
-      !verifySignatureShare(group, commitments, message, c.index, share)
-    ) {
-      culprits.push(c.index);
-    } else {
-      byId[identifier(c.index)] = share;
-    }
-  }
-  if (culprits.length > 0) {
-    throw new OmegaError('BAD_PARTIAL', `bad or missing FROST shares from ${culprits.join(', ')}`, {
-      culprits: culprits.sort((a, b) => a - b),
+  const missing = commitments
+    .filter((c) => {
+      const share = shares.get(c.index);
+      return share === undefined || share.length !== Fn.byteLength;
+    })
+    .map((c) => c.index);
+  if (missing.length > 0) {
+    throw new OmegaError('BAD_PARTIAL', `missing or malformed FROST shares from ${missing.join(', ')}`, {
+      culprits: missing.sort((a, b) => a - b),
     });
   }
-  const signature = F.aggregate(group.pub, list, message, byId);
-  if (!F.verify(signature, message, group.publicKey)) {
-    // Every share verified individually, so this is a bug, not bad input.
-    throw new Error(
-      `invariant violated: FROST aggregate of verified shares does not verify (${toHex(message)})`,
-    );
+  const byId: Record<string, Buf> = {};
+  const indexById = new Map<string, number>();
+  for (const c of commitments) {
+    byId[identifier(c.index)] = buf(shares.get(c.index)!);
+    indexById.set(identifier(c.index), c.index);
   }
-  return signature;
+  try {
+    return F.aggregate(group.pub, list, message, byId);
+  } catch (cause) {
+    const cheaters = (cause as { cheaters?: unknown }).cheaters;
+    const culprits = Array.isArray(cheaters)
+      ? cheaters.map((id) => indexById.get(String(id))).filter((i): i is number => i !== undefined)
+      : [];
+    throw new OmegaError('BAD_PARTIAL', `FROST aggregation failed; bad shares from ${culprits.join(', ')}`, {
+      culprits: culprits.sort((a, b) => a - b),
+      cause,
+    });
+  }
 }
 
 /**

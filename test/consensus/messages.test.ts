@@ -124,7 +124,8 @@ describe('canonical encodings and strict decoders', () => {
       if (i % 2 === 0) {
         // mutate a valid message: flip bytes or truncate
         bytes = valid.slice(0, Math.max(1, valid.length - (rng(1)[0]! % 20)));
-        bytes[rng(1)[0]! % bytes.length] ^= 0xff;
+        const at = rng(1)[0]! % bytes.length;
+        bytes[at] = bytes[at]! ^ 0xff;
       }
       try {
         decodeMessage(bytes);

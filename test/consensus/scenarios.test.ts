@@ -304,7 +304,8 @@ describe('pitfalls (research/protocol-design.md §1.2)', () => {
     const ev = eff.filter((e) => e.type === 'evidence');
     expect(ev).toHaveLength(1);
     const rs = (c.states[0] as any).rounds.get(0);
-    expect(hex(rs.prevotes.get(2).vote.blockHash)).toBe(hex(blockHash(v)));
+    expect(hex(rs.prevotes.get(2)[0].vote.blockHash)).toBe(hex(blockHash(v)));
+    expect(rs.prevotes.get(2)).toHaveLength(2); // the first vote and one conflicting one, never more
     let reported = 1;
     for (let k = 0; k < 10; k++) {
       reported += c

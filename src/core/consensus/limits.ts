@@ -28,6 +28,11 @@ export const CONSENSUS_LIMITS = {
   maxRound: 1_000_000,
   /** Distinct proposals kept per (height, round): an equivocating proposer cannot fill memory. */
   maxProposalsPerRound: 2,
+  /**
+   * Votes kept per (sender, round, type): the first one plus one conflicting vote of an equivocator (and
+   * a certified vote may replace the latter). Bounds what an equivocator can make a replica store.
+   */
+  maxVotesPerSender: 2,
   /** Equivocation evidence records reported per sender per height; later ones are counted, not kept. */
   maxEvidencePerSender: 4,
   /** Messages of the next height buffered while this height is still being decided. */

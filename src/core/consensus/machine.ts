@@ -162,9 +162,16 @@ interface CountedVote {
 interface RoundState {
   /** Proposals signed by proposer(h, r); the first is the one lines 22/28 act on. */
   proposals: Proposal[];
-  /** First vote wins per (sender, height, round, type) (Malachite overview.md "Byzantine Voters"). */
-  prevotes: Map<number, CountedVote>;
-  precommits: Map<number, CountedVote>;
+  /**
+   * Votes per sender: slot 0 is the first vote, which wins for every count of "2f+1 of any kind"
+   * (lines 34, 47) and for line 55 (Malachite overview.md "Byzantine Voters"). A conflicting vote of an
+   * equivocator is evidence and also takes the one further slot (maxVotesPerSender), because the
+   * pseudo-code counts every *received* message: a polka for v exists if 2f+1 senders prevoted id(v),
+   * even if one of them also prevoted something else first. Counting only first votes lets an equivocating
+   * voter split correct replicas for ever (found by the simulator; see docs/consensus.md).
+   */
+  prevotes: Map<number, CountedVote[]>;
+  precommits: Map<number, CountedVote[]>;
   /** Validators from whom any message of this round was accepted (line 55). */
   senders: Set<number>;
   /** "for the first time" guards of lines 34, 36 and 47. */
@@ -370,8 +377,8 @@ function cloneState(state: ConsensusState): MState {
   for (const [r, rs] of state.rounds) {
     rounds.set(r, {
       proposals: rs.proposals.slice(),
-      prevotes: new Map(rs.prevotes),
-      precommits: new Map(rs.precommits),
+      prevotes: new Map([...rs.prevotes].map(([k, v]) => [k, v.slice()])),
+      precommits: new Map([...rs.precommits].map(([k, v]) => [k, v.slice()])),
       senders: new Set(rs.senders),
       fired34: rs.fired34,
       fired36: rs.fired36,
@@ -532,7 +539,7 @@ function broadcastPolka(s: MState, out: Out, round: number, hash: Uint8Array): v
   const rs = s.rounds.get(round);
   if (rs === undefined) return;
   const key = toHex(hash);
-  const votes = [...rs.prevotes.values()].filter((c) => c.key === key).map((c) => c.vote);
+  const votes = votesFor(rs.prevotes, key);
   if (votes.length > 0) out.sends.push({ type: 'broadcast', message: { kind: 'votes', votes } });
 }
 
@@ -637,7 +644,7 @@ function receive(s: MState, out: Out, m: ConsensusMessage): void {
         reject(out, 'LIMIT_EXCEEDED', 'vote bundle too large');
         return;
       }
-      for (const v of m.votes) receiveVote(s, out, v, { kind: 'vote', vote: v });
+      receiveBundle(s, out, m.votes);
       break;
     case 'sync-request':
     case 'sync-response':
@@ -671,8 +678,13 @@ function otherHeight(
   if (height >= s.height + 2) requestSync(s, out);
 }
 
-function requestSync(s: MState, out: Out): void {
-  if (s.behind === undefined || s.syncRequestedRound === s.round) return;
+/**
+ * Asks the peer that showed us a higher height for decided blocks from ours. Triggered at most once per
+ * round by incoming messages, and on every rebroadcast tick while we are still behind (`force`), so a
+ * lost request or response is retried.
+ */
+function requestSync(s: MState, out: Out, force = false): void {
+  if (s.behind === undefined || (!force && s.syncRequestedRound === s.round)) return;
   s.syncRequestedRound = s.round;
   out.sends.push({
     type: 'send',
@@ -743,6 +755,35 @@ function recordProposal(s: MState, out: Out, p: Proposal): void {
 }
 
 function receiveVote(s: MState, out: Out, v: Vote, m: ConsensusMessage): void {
+  if (checkVote(s, out, v, m) === 'new') recordVote(s, out, v);
+}
+
+/**
+ * A vote bundle (a polka or a round's votes, relayed). Votes of one (round, type, value) whose
+ * authentic signers hold a quorum form a certificate and are recorded as `certified`.
+ */
+function receiveBundle(s: MState, out: Out, votes: readonly Vote[]): void {
+  const status = votes.map((v) => checkVote(s, out, v, { kind: 'vote', vote: v }));
+  const groups = new Map<string, Set<number>>();
+  votes.forEach((v, i) => {
+    if (status[i] === 'bad' || v.height !== s.height) return;
+    const g = `${v.round}/${v.type}/${hashKey(v.blockHash)}`;
+    let set = groups.get(g);
+    if (set === undefined) groups.set(g, (set = new Set()));
+    set.add(v.validator);
+  });
+  const c = committee(s);
+  votes.forEach((v, i) => {
+    if (status[i] !== 'new') return;
+    const set = groups.get(`${v.round}/${v.type}/${hashKey(v.blockHash)}`)!;
+    let p = 0;
+    for (const x of set) p += c.members[x]!.power;
+    recordVote(s, out, v, isQuorum(c, p));
+  });
+}
+
+/** Checks a vote of any height: 'new' (verified, to record), 'known' (already recorded) or 'bad'. */
+function checkVote(s: MState, out: Out, v: Vote, m: ConsensusMessage): 'new' | 'known' | 'bad' {
   const verifySig = (c: Committee): boolean => {
     const member = c.members[v.validator];
     return (
@@ -752,36 +793,55 @@ function receiveVote(s: MState, out: Out, v: Vote, m: ConsensusMessage): void {
   };
   if (v.height !== s.height) {
     otherHeight(s, out, v.height, v.validator, () => verifySig(committeeAt(s.schedule, v.height)), m);
-    return;
+    return 'bad';
   }
   const c = committee(s);
   if (c.members[v.validator] === undefined) {
     reject(out, 'UNKNOWN_VALIDATOR', `validator ${v.validator} is not a member`, v.validator);
-    return;
+    return 'bad';
   }
-  if (!inWindow(s, out, v.round, v.validator)) return;
+  if (!inWindow(s, out, v.round, v.validator)) return 'bad';
   const rs = s.rounds.get(v.round);
-  const existing = (v.type === VoteType.prevote ? rs?.prevotes : rs?.precommits)?.get(v.validator);
-  if (existing !== undefined && hashKey(existing.vote.blockHash) === hashKey(v.blockHash)) return; // duplicate: skip the verify
+  const slots = (v.type === VoteType.prevote ? rs?.prevotes : rs?.precommits)?.get(v.validator);
+  const key = hashKey(v.blockHash);
+  if (slots?.some((cv) => cv.key === key)) return 'known'; // duplicate: skip the verify
   if (!verifySig(c)) {
     reject(out, 'BAD_SIGNATURE', 'vote signature does not verify', v.validator);
-    return;
+    return 'bad';
   }
-  recordVote(s, out, v);
+  return 'new';
 }
 
-function recordVote(s: MState, out: Out, v: Vote): void {
+/**
+ * Records a verified vote. `certified` marks a vote that arrived in a bundle holding 2f+1 signed votes
+ * for its value (a polka or commit certificate): it is kept even when the sender's slots are full, since
+ * at most one value per round and type can be certified while at most f members are faulty, so this does
+ * not open a memory hole, and it defeats an equivocator that fills our slots before the certificate comes.
+ */
+function recordVote(s: MState, out: Out, v: Vote, certified = false): void {
   const rs = roundState(s, v.round);
   const map = v.type === VoteType.prevote ? rs.prevotes : rs.precommits;
   rs.senders.add(v.validator);
   const key = hashKey(v.blockHash);
-  const existing = map.get(v.validator);
-  if (existing === undefined) {
-    map.set(v.validator, { vote: v, key });
-  } else if (existing.key !== key) {
-    // First vote wins; the second is kept only as evidence (Malachite overview.md "Byzantine Voters").
-    addEvidence(s, out, v.validator, { kind: 'vote', first: existing.vote, second: v });
+  const slots = map.get(v.validator);
+  if (slots === undefined) {
+    map.set(v.validator, [{ vote: v, key }]);
+    return;
   }
+  if (slots.some((cv) => cv.key === key)) return;
+  addEvidence(s, out, v.validator, { kind: 'vote', first: slots[0]!.vote, second: v });
+  if (slots.length < CONSENSUS_LIMITS.maxVotesPerSender) slots.push({ vote: v, key });
+  else if (certified) slots[slots.length - 1] = { vote: v, key };
+}
+
+/** The votes (one per sender) for `key`, or every sender's first vote when `key` is undefined. */
+function votesFor(map: ReadonlyMap<number, readonly CountedVote[]>, key?: string): Vote[] {
+  const out: Vote[] = [];
+  for (const slots of map.values()) {
+    const cv = key === undefined ? slots[0] : slots.find((x) => x.key === key);
+    if (cv !== undefined) out.push(cv.vote);
+  }
+  return out;
 }
 
 function addEvidence(s: MState, out: Out, validator: number, evidence: Evidence): void {
@@ -828,11 +888,30 @@ function onTimeout(s: MState, out: Out, t: Timeout): void {
  */
 function rebroadcast(s: MState, out: Out): void {
   for (const m of ownMessages(s)) out.sends.push({ type: 'broadcast', message: m });
+  // Relay the round's entry justification (Malachite RoundSync, PRs #1032/#1033): the precommits of the
+  // previous round (2f+1 of them if we left it by timeoutPrecommit, line 67) and the votes of this round
+  // (f+1 senders if we skipped here, line 55). Without it a replica whose copy of one precommit was lost
+  // waits in the old round forever while the others wait for it in the new one.
+  const relay: Vote[] = [];
+  const prev = s.rounds.get(s.round - 1);
+  if (prev !== undefined)
+    for (const slots of prev.precommits.values()) relay.push(...slots.map((cv) => cv.vote));
+  const cur = s.rounds.get(s.round);
+  if (cur !== undefined) {
+    for (const slots of cur.prevotes.values()) relay.push(...slots.map((cv) => cv.vote));
+    for (const slots of cur.precommits.values()) relay.push(...slots.map((cv) => cv.vote));
+  }
+  for (let i = 0; i < relay.length; i += CONSENSUS_LIMITS.maxCommitteeSize) {
+    out.sends.push({
+      type: 'broadcast',
+      message: { kind: 'votes', votes: relay.slice(i, i + CONSENSUS_LIMITS.maxCommitteeSize) },
+    });
+  }
   const p = s.rounds.get(s.round)?.proposals[0];
   if (p !== undefined && s.own.proposal === undefined)
     out.sends.push({ type: 'broadcast', message: { kind: 'proposal', proposal: p } });
   if (s.valid !== undefined) broadcastPolka(s, out, s.valid.round, blockHash(s.valid.block));
-  requestSync(s, out);
+  requestSync(s, out, true);
 }
 
 // ── block sync ─────────────────────────────────────────────────────────────────────────────────────
@@ -869,9 +948,12 @@ function progress(s: MState, out: Out): void {
   invariant(false, 'upon-rules did not reach a fixpoint');
 }
 
-function power(c: Committee, votes: Iterable<CountedVote>, key?: string): number {
+/** Voting power of the senders with a vote for `key` (or of all senders when `key` is undefined). */
+function power(c: Committee, map: ReadonlyMap<number, readonly CountedVote[]>, key?: string): number {
   let p = 0;
-  for (const cv of votes) if (key === undefined || cv.key === key) p += c.members[cv.vote.validator]!.power;
+  for (const [validator, slots] of map) {
+    if (key === undefined || slots.some((cv) => cv.key === key)) p += c.members[validator]!.power;
+  }
   return p;
 }
 
@@ -882,11 +964,10 @@ function tryDecide(s: MState, out: Out): boolean {
     for (const p of rs.proposals) {
       const hash = blockHash(p.block);
       const key = toHex(hash);
-      if (!isQuorum(c, power(c, rs.precommits.values(), key))) continue;
+      if (!isQuorum(c, power(c, rs.precommits, key))) continue;
       if (!isValid(s, p.block)) continue; // line 50
-      const signatures = [...rs.precommits.values()]
-        .filter((cv) => cv.key === key)
-        .map((cv) => ({ validator: cv.vote.validator, signature: cv.vote.signature }))
+      const signatures = votesFor(rs.precommits, key)
+        .map((v) => ({ validator: v.validator, signature: v.signature }))
         .sort((a, b) => a.validator - b.validator);
       decide(s, out, p.block, { height: s.height, round: r, blockHash: hash, signatures });
       return true;
@@ -944,11 +1025,7 @@ function tryCurrentRound(s: MState, out: Out): boolean {
       return true;
     }
     const vrs = s.rounds.get(p.validRound);
-    if (
-      p.validRound < s.round &&
-      vrs !== undefined &&
-      isQuorum(c, power(c, vrs.prevotes.values(), toHex(id)))
-    ) {
+    if (p.validRound < s.round && vrs !== undefined && isQuorum(c, power(c, vrs.prevotes, toHex(id)))) {
       // Lines 28–33.
       const ok =
         isValid(s, p.block) &&
@@ -962,7 +1039,7 @@ function tryCurrentRound(s: MState, out: Out): boolean {
     }
   }
 
-  if (s.step === 'prevote' && !rs.fired34 && isQuorum(c, power(c, rs.prevotes.values()))) {
+  if (s.step === 'prevote' && !rs.fired34 && isQuorum(c, power(c, rs.prevotes))) {
     rs.fired34 = true; // lines 34–35
     schedule(s, out, 'prevote', s.round);
     return true;
@@ -971,7 +1048,7 @@ function tryCurrentRound(s: MState, out: Out): boolean {
   if (s.step !== 'propose' && !rs.fired36) {
     for (const q of rs.proposals) {
       const id = blockHash(q.block);
-      if (!isQuorum(c, power(c, rs.prevotes.values(), toHex(id))) || !isValid(s, q.block)) continue;
+      if (!isQuorum(c, power(c, rs.prevotes, toHex(id))) || !isValid(s, q.block)) continue;
       rs.fired36 = true; // lines 36–43
       if (s.step === 'prevote') {
         s.locked = { round: s.round, block: q.block }; // lines 38–39
@@ -987,14 +1064,14 @@ function tryCurrentRound(s: MState, out: Out): boolean {
     }
   }
 
-  if (s.step === 'prevote' && isQuorum(c, power(c, rs.prevotes.values(), 'nil'))) {
+  if (s.step === 'prevote' && isQuorum(c, power(c, rs.prevotes, 'nil'))) {
     broadcastVote(s, out, VoteType.precommit, undefined); // lines 44–46
     s.step = 'precommit';
     out.dirty = true;
     return true;
   }
 
-  if (!rs.fired47 && isQuorum(c, power(c, rs.precommits.values()))) {
+  if (!rs.fired47 && isQuorum(c, power(c, rs.precommits))) {
     rs.fired47 = true; // lines 47–48
     schedule(s, out, 'precommit', s.round);
     return true;

@@ -22,7 +22,9 @@ import {
   type Proposal,
   type TimeoutConfig,
   type Vote,
+  type SignedKey,
   CONSENSUS_LIMITS,
+  compareSignedKey,
   VoteType,
   blockHash,
   decodeMessage,
@@ -77,6 +79,13 @@ export interface SimParams {
   readonly clients: number;
   readonly requestsPerClient: number;
   readonly timeouts: TimeoutConfig;
+  /** Links (validator pairs) cut during the whole safety phase, for scripted partitions. */
+  readonly cut?: readonly (readonly [number, number])[];
+  /**
+   * Twins topology: correct validators listed here talk to the "a" copy of every twin, the others to the
+   * "b" copy; the copies of different twins talk within their group. Default: even validators in "a".
+   */
+  readonly twinGroupA?: readonly number[];
 }
 
 export interface SimResult {
@@ -219,10 +228,9 @@ export class Simulation {
         const twin = new Replica(this, this.endpoints.length, v, kind);
         this.endpoints.push(twin);
         this.replicas.push(twin);
-        // Each twin talks to a different half of the others (Twins, arXiv 2004.10617 §3).
-        r.twinSide = new Set();
-        twin.twinSide = new Set();
-        for (let u = 0; u < params.n; u++) if (u !== v) (u % 2 === 0 ? r.twinSide : twin.twinSide).add(u);
+        // Each copy talks to a different part of the cluster (Twins, arXiv 2004.10617 §3).
+        r.twinGroup = 'a';
+        twin.twinGroup = 'b';
       }
     }
   }
@@ -250,14 +258,26 @@ export class Simulation {
   // ── network ──
 
   private linkUp(from: Endpoint, to: Endpoint): boolean {
-    const a = this.replicas[from.id];
-    const b = this.replicas[to.id];
-    if (a?.twinSide && !a.twinSide.has(to.validator)) return false;
-    if (b?.twinSide && !b.twinSide.has(from.validator)) return false;
+    const ga = this.replicas[from.id]?.twinGroup;
+    const gb = this.replicas[to.id]?.twinGroup;
+    if (ga !== undefined || gb !== undefined) {
+      if ((ga ?? this.groupOf(from.validator)) !== (gb ?? this.groupOf(to.validator))) return false;
+    }
+    if (!this.healed && this.params.cut !== undefined) {
+      for (const [a2, b2] of this.params.cut) {
+        if ((from.validator === a2 && to.validator === b2) || (from.validator === b2 && to.validator === a2))
+          return false;
+      }
+    }
     if (this.partition && this.partition.until > this.now) {
       if (this.partition.side.has(from.validator) !== this.partition.side.has(to.validator)) return false;
     }
     return true;
+  }
+
+  private groupOf(validator: number): 'a' | 'b' {
+    const a = this.params.twinGroupA;
+    return (a === undefined ? validator % 2 === 0 : a.includes(validator)) ? 'a' : 'b';
   }
 
   private delay(from: Endpoint, to: Endpoint): number {
@@ -486,11 +506,15 @@ export class Replica implements Endpoint {
   /** Volatile. */
   private mempool = new Map<string, Uint8Array>();
   private decidedRequests = new Set<string>();
-  twinSide: Set<number> | undefined;
+  twinGroup: 'a' | 'b' | undefined;
   private restartAt = -1;
   private readonly heard: Uint8Array[] = [];
   /** Crash after this many more executed effects (crash-at-every-boundary tests), or −1. */
   crashAfterEffects = -1;
+  /** Test only: execute broadcasts before the persist (a runtime violating the effect contract). */
+  breakContract = false;
+  /** lastSigned of the durable WAL record. */
+  private durableSigned: SignedKey | undefined;
   readonly signedLog: ConsensusMessage[] = [];
 
   constructor(
@@ -548,6 +572,7 @@ export class Replica implements Endpoint {
     this.decidedRequests = new Set();
     for (const d of this.blocks) for (const q of d.block.requests) this.decidedRequests.add(toHex(q));
     const wal = this.wal === undefined ? undefined : decodeWal(this.wal);
+    this.durableSigned = wal?.lastSigned;
     this.state = restoreState(this.config(), fixedSchedule(this.sim.committee), this.tip(), wal);
     this.handle({ type: 'start' });
   }
@@ -612,12 +637,23 @@ export class Replica implements Endpoint {
       return;
     }
     this.state = result.state;
+    if (this.sim.isCorrect(this.validator)) {
+      const bad = effectOrderViolation(result.effects);
+      if (bad !== undefined) this.sim.violate(`replica ${this.validator} effect order: ${bad}`);
+    }
     if (this.byzantine === 'amnesia') {
       // Forgets its lock and what it signed (a replica without a WAL): Malachite overview.md "Amnesia".
       this.state = { ...this.state, locked: undefined, valid: undefined, lastSigned: undefined, own: {} };
     }
     const inc = this.incarnation;
-    for (const eff of result.effects) {
+    // A runtime that breaks the contract (sends before it persists), to show the checker catches it.
+    const effects = this.breakContract
+      ? [
+          ...result.effects.filter((e) => e.type === 'broadcast'),
+          ...result.effects.filter((e) => e.type !== 'broadcast'),
+        ]
+      : result.effects;
+    for (const eff of effects) {
       if (
         this.sim.isCorrect(this.validator) &&
         !this.sim.healed &&
@@ -635,6 +671,23 @@ export class Replica implements Endpoint {
     }
   }
 
+  /** A signed message of ours may leave only if the durable WAL's last-signed key covers it. */
+  private checkCovered(m: ConsensusMessage): void {
+    let key: SignedKey | undefined;
+    if (m.kind === 'vote' && m.vote.validator === this.validator) {
+      const v = m.vote;
+      key = { height: v.height, round: v.round, step: v.type === VoteType.prevote ? 'prevote' : 'precommit' };
+    } else if (m.kind === 'proposal' && m.proposal.proposer === this.validator) {
+      key = { height: m.proposal.height, round: m.proposal.round, step: 'propose' };
+    }
+    if (key === undefined) return;
+    if (this.durableSigned === undefined || compareSignedKey(key, this.durableSigned) > 0) {
+      this.sim.violate(
+        `replica ${this.validator} sent a message signed at (${key.height},${key.round},${key.step}) before persisting it`,
+      );
+    }
+  }
+
   private execute(eff: Effect): void {
     const sim = this.sim;
     switch (eff.type) {
@@ -649,10 +702,10 @@ export class Replica implements Endpoint {
         break;
       case 'persist':
         this.wal = encodeWal(eff.record);
+        this.durableSigned = eff.record.lastSigned;
         break;
       case 'broadcast':
         this.signedLog.push(eff.message);
-        sim.observeSigned(this.validator, eff.message);
         this.outgoing(eff.message, undefined);
         break;
       case 'send': {
@@ -693,7 +746,9 @@ export class Replica implements Endpoint {
       return;
     }
     const requests = [...this.mempool.values()].slice(0, 100);
-    this.handle({ type: 'value', height, round, requests, timeMs: this.sim.now * TICK_MS });
+    // Two machines never share a clock: the "b" copy of a twin reads its own.
+    const skew = this.twinGroup === 'b' ? 1 : 0;
+    this.handle({ type: 'value', height, round, requests, timeMs: this.sim.now * TICK_MS + skew });
   }
 
   // ── Byzantine behaviour ──
@@ -702,6 +757,11 @@ export class Replica implements Endpoint {
     const sim = this.sim;
     if (this.byzantine === 'silent') return;
     const send = (msg: ConsensusMessage, target: number | undefined): void => {
+      // The checkers tap what actually leaves the process.
+      if (sim.isCorrect(this.validator)) {
+        this.checkCovered(msg);
+        sim.observeSigned(this.validator, msg);
+      }
       const p: Payload = { kind: 'consensus', bytes: encodeMessage(msg) };
       if (target === undefined) sim.broadcast(this.id, p);
       else sim.sendToValidator(this.id, target, p);
@@ -782,6 +842,25 @@ export class Replica implements Endpoint {
   }
 }
 
+/**
+ * The effect-ordering contract (docs/consensus.md), checked on every step of every correct replica:
+ * decides first, then at most one persist, then sends, then the rest. (That every signed message that
+ * leaves is covered by the *durable* last-signed key is checked by the replica as it sends.)
+ */
+export function effectOrderViolation(effects: readonly Effect[]): string | undefined {
+  const rank = (e: Effect): number =>
+    e.type === 'decide' ? 0 : e.type === 'persist' ? 1 : e.type === 'broadcast' || e.type === 'send' ? 2 : 3;
+  let last = 0;
+  let persists = 0;
+  for (const e of effects) {
+    const r = rank(e);
+    if (r < last) return `${e.type} after a later category`;
+    if (r === 1) persists++;
+    last = r;
+  }
+  return persists > 1 ? 'two persists in one step' : undefined;
+}
+
 // ── parameters from a seed (swarm testing) ─────────────────────────────────────────────────────────
 
 export const SIM_TIMEOUTS: TimeoutConfig = {
@@ -796,13 +875,18 @@ export const SIM_TIMEOUTS: TimeoutConfig = {
  * Draws a cluster size, fault rates and a Byzantine mix from the seed (swarm testing: each seed explores
  * a different corner). `overrides` pins any parameter.
  */
-export function paramsFromSeed(seed: string, overrides: Partial<SimParams> = {}): SimParams {
+export function paramsFromSeed(
+  seed: string,
+  overrides: Partial<SimParams> = {},
+  options: { exactlyF?: boolean } = {},
+): SimParams {
   const rng = new Rng(`${seed}|params`);
   // Every draw happens whatever the overrides, so pinning one parameter leaves the others unchanged.
   const drawnN = rng.pick([4, 4, 7, 7, 10]);
   const n = overrides.n ?? drawnN;
   const f = Math.floor((n - 1) / 3);
-  const byzCount = rng.int(0, f);
+  const drawnCount = rng.int(0, f);
+  const byzCount = options.exactlyF === true ? f : drawnCount;
   const byzantine: ByzantineKind[] = [];
   for (let i = 0; i < byzCount; i++) byzantine.push(rng.pick(BYZANTINE_KINDS));
   return {
@@ -839,6 +923,6 @@ export function describeRun(r: SimResult): string {
     `delayMax=${p.delayMax} partitions=${p.partitionRate} clogs=${p.clogRate} crashes=${p.crashRate} ` +
     `safetyTicks=${p.safetyTicks} requests=${p.clients}x${p.requestsPerClient} → heights=${r.heights} ` +
     `decided=${r.requestsDecided}/${r.requestsSubmitted} liveAt=${r.livenessTick} ` +
-    `violations=${r.violations.length}  (replay: npm run sim -- --seed ${p.seed} --n ${p.n}${p.byzantine.length > 0 ? ` --byzantine ${p.byzantine.join(',')}` : ''})`
+    `violations=${r.violations.length}  (replay: npm run sim -- --seed ${p.seed} --n ${p.n} --byzantine ${p.byzantine.length > 0 ? p.byzantine.join(',') : 'none'}${p.crypto === 'ed25519' ? ' --crypto ed25519' : ''})`
   );
 }

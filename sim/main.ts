@@ -1,7 +1,8 @@
 /**
  * `npm run sim -- --seed <S>` replays one run; `npm run sim -- --seeds <N>` runs N random seeds (swarm
  * testing: size, fault rates and Byzantine mix drawn from each seed). Options pin parameters:
- * `--n 4|7|...`, `--byzantine silent,twins,...`, `--crypto ed25519`, `--base <prefix>` (seed prefix).
+ * `--n 4|7|...`, `--byzantine silent,twins,...`, `--exactly-f` (f Byzantine replicas of drawn kinds),
+ * `--crypto ed25519`, `--base <prefix>` (seed prefix).
  * Every run prints its seed and parameters; the exit code is 1 if any checker found a violation.
  */
 import {
@@ -38,7 +39,7 @@ let failed = 0;
 const t0 = performance.now();
 for (let i = 0; i < seeds; i++) {
   const s = seed ?? `${base}-${i}`;
-  const r = simulate(paramsFromSeed(s, overrides));
+  const r = simulate(paramsFromSeed(s, overrides, { exactlyF: process.argv.includes('--exactly-f') }));
   console.log(describeRun(r));
   if (r.violations.length > 0) {
     failed++;

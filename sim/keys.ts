@@ -7,6 +7,7 @@
  * signatures, overview.md "non-masquerading") at a hash's cost. `--crypto ed25519` runs the real thing.
  */
 import {
+  type KeyObject,
   createHash,
   createPrivateKey,
   createPublicKey,
@@ -49,15 +50,25 @@ export function ed25519Keys(n: number, seed: string): KeySet {
   return { identities, verify: ed25519Verify, kind: 'ed25519' };
 }
 
-/** Ed25519 verification of a raw 32-byte public key with node:crypto. */
+const keyCache = new Map<string, KeyObject>();
+
+/**
+ * Ed25519 verification of a raw 32-byte public key with node:crypto. Key objects are cached per key (a
+ * committee is small), since building one from DER costs more than the verification itself.
+ */
 export const ed25519Verify: Verifier = (publicKey, message, signature) => {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
   try {
-    const key = createPublicKey({
-      key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), publicKey]),
-      format: 'der',
-      type: 'spki',
-    });
+    const hex = toHex(publicKey);
+    let key = keyCache.get(hex);
+    if (key === undefined) {
+      key = createPublicKey({
+        key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), publicKey]),
+        format: 'der',
+        type: 'spki',
+      });
+      if (keyCache.size < 4096) keyCache.set(hex, key);
+    }
     return edVerify(null, message, key, signature);
   } catch {
     return false;

@@ -165,7 +165,8 @@ export async function run(): Promise<void> {
   s = step(s, { type: 'start' }).state;
   const votes = [1, 2, 3].map((v) => {
     const u = { type: VoteType.prevote, height: 1, round: 0, blockHash: undefined, validator: v } as const;
-    return { kind: 'vote', vote: { ...u, signature: new Uint8Array(64) } };
+    const m: ConsensusMessage = { kind: 'vote', vote: { ...u, signature: new Uint8Array(64) } };
+    return m;
   });
   let k = 0;
   const coreStep = await measure('core step: deliver one vote (n=7)', () => {

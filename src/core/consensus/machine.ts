@@ -201,7 +201,14 @@ export interface ConsensusState {
   /** Messages of height + 1 received early, replayed on the next height (bounded). */
   readonly nextHeight: readonly ConsensusMessage[];
   /** A peer at a higher height, seen since the last sync request (block sync hint). */
-  readonly behind: { readonly height: number; readonly peer: Uint8Array } | undefined;
+  readonly behind:
+    | {
+        readonly height: number;
+        readonly peer: Uint8Array;
+        /** Present while the hint's signature is not yet checked (checked before it is acted on). */
+        readonly unverified?: ConsensusMessage;
+      }
+    | undefined;
   /** The round of this height in which a sync request was last sent (−1: none). */
   readonly syncRequestedRound: number;
   /** Evidence records emitted per validator at this height. */
@@ -669,9 +676,15 @@ function otherHeight(
   if (height < s.height) return;
   const c = committeeAt(s.schedule, height);
   const member = c.members[validator];
-  if (member === undefined || !sigOk()) return;
-  if (height === s.height + 1 && s.nextHeight.length < CONSENSUS_LIMITS.maxBufferedNextHeight)
-    s.nextHeight.push(m);
+  if (member === undefined) return;
+  if (height === s.height + 1) {
+    // The next height's messages are verified once, when replayed there; a hint from them is verified
+    // only if the rebroadcast timer acts on it (a fast peer one height ahead is the common case).
+    if (s.nextHeight.length < CONSENSUS_LIMITS.maxBufferedNextHeight) s.nextHeight.push(m);
+    if (s.behind === undefined) s.behind = { height, peer: member.publicKey, unverified: m };
+    return;
+  }
+  if (!sigOk()) return;
   if (s.behind === undefined || s.behind.height < height) s.behind = { height, peer: member.publicKey };
   // Two or more heights ahead: certainly lagging, ask now (once per round). One height ahead is normal
   // for a moment; the rebroadcast timer asks if we are still behind then.
@@ -685,6 +698,10 @@ function otherHeight(
  */
 function requestSync(s: MState, out: Out, force = false): void {
   if (s.behind === undefined || (!force && s.syncRequestedRound === s.round)) return;
+  if (s.behind.unverified !== undefined && !signatureOk(s, s.behind.unverified)) {
+    s.behind = undefined;
+    return;
+  }
   s.syncRequestedRound = s.round;
   out.sends.push({
     type: 'send',
@@ -692,6 +709,29 @@ function requestSync(s: MState, out: Out, force = false): void {
     message: { kind: 'sync-request', fromHeight: s.height, maxCount: CONSENSUS_LIMITS.maxSyncBlocks },
   });
   s.behind = undefined;
+}
+
+/** Checks the signature of a proposal or vote against the committee of its own height. */
+function signatureOk(s: MState, m: ConsensusMessage): boolean {
+  const chain = s.config.chainId;
+  if (m.kind === 'proposal') {
+    const p = m.proposal;
+    const member = committeeAt(s.schedule, p.height).members[p.proposer];
+    return (
+      member !== undefined &&
+      s.config.verify(
+        member.publicKey,
+        proposalSignBytes(chain, { ...p, blockHash: blockHash(p.block) }),
+        p.signature,
+      )
+    );
+  }
+  if (m.kind === 'vote') {
+    const v = m.vote;
+    const member = committeeAt(s.schedule, v.height).members[v.validator];
+    return member !== undefined && s.config.verify(member.publicKey, voteSignBytes(chain, v), v.signature);
+  }
+  return false;
 }
 
 function inWindow(s: MState, out: Out, round: number, validator: number): boolean {

@@ -322,6 +322,29 @@ describe('pitfalls (research/protocol-design.md §1.2)', () => {
     ).toBe(true);
   });
 
+  it('pitfall "equivocating votes received in different orders" (Malachite discussion #380): a certified polka still counts', () => {
+    const c = new Cluster(4);
+    c.startAll();
+    const v = c.block(2, ['v'], 0, 1);
+    c.deliver(2, c.proposal(1, 1, 0, v)); // replica 2 prevotes v
+    // Byzantine validator 0 shows replica 2 a nil prevote, then junk, filling its two slots.
+    c.deliver(2, c.prevote(0, 1, 0, undefined));
+    c.deliver(2, c.prevote(0, 1, 0, new Uint8Array(32).fill(9)));
+    c.deliver(2, c.prevote(1, 1, 0, blockHash(v)));
+    // A lone further vote of 0 for v does not fit: no polka (2 + 1 of 4 counted for v: 1 and 2 only).
+    c.deliver(2, c.prevote(0, 1, 0, blockHash(v)));
+    expect(c.states[2]!.locked).toBeUndefined();
+    // The polka another replica locked on arrives as a bundle: 0, 1, 2 for v — a certificate, so 0's
+    // vote for v is kept although its slots are full (without it only 1 and 2 count: no polka).
+    const bundle: ConsensusMessage = {
+      kind: 'votes',
+      votes: [0, 1, 2].map((i) => (c.prevote(i, 1, 0, blockHash(v)) as any).vote),
+    };
+    const eff = c.deliver(2, bundle);
+    expect(c.states[2]!.locked?.round).toBe(0);
+    expect(votesOf(eff, precommit).map((x) => hex(x.blockHash))).toEqual([hex(blockHash(v))]);
+  });
+
   it('pitfall "no fast path": unanimous prevotes and a proposal do not decide without 2f+1 precommits', () => {
     const c = new Cluster(4);
     c.startAll();

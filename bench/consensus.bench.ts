@@ -76,6 +76,8 @@ function runCluster(n: number, batch: number, heights: number): ClusterRun {
           deliver(i, { type: 'value', height: e.height, round: e.round, requests: reqs, timeMs: now + 1 }),
         );
       } else if (e.type === 'decide') {
+        const height = e.block.header.height;
+        at(now, i, () => deliver(i, { type: 'committed', height }));
         decided[i]!++;
         if (i === 0) requests += e.block.requests.length;
       }

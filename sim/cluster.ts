@@ -669,6 +669,12 @@ export class Replica implements Endpoint {
       if (!this.up || this.incarnation !== inc) return;
       this.execute(eff);
     }
+    // The decided block is applied (block store, mempool, validity state): let the next height start.
+    for (const eff of effects) {
+      if (eff.type === 'decide' && this.up && this.incarnation === inc) {
+        this.handle({ type: 'committed', height: eff.block.header.height });
+      }
+    }
   }
 
   /** A signed message of ours may leave only if the durable WAL's last-signed key covers it. */

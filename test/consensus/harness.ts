@@ -62,8 +62,17 @@ export class Cluster {
     const { state, effects } = step(this.states[i]!, e);
     this.states[i] = state;
     this.log[i]!.push(...effects);
-    return [...effects];
+    const all = [...effects];
+    // Like a runtime: once a decide is applied, tell the core (etcd raft's Advance).
+    for (const d of effects) {
+      if (d.type === 'decide' && this.autoCommit)
+        all.push(...this.run(i, { type: 'committed', height: d.block.header.height }));
+    }
+    return all;
   }
+
+  /** Send `committed` right after every decide (scenario tests may turn it off). */
+  autoCommit = true;
 
   deliver(i: number, message: ConsensusMessage): Effect[] {
     return this.run(i, { type: 'message', message });

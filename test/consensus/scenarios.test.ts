@@ -391,6 +391,27 @@ describe('pitfalls (research/protocol-design.md §1.2)', () => {
     expect(eff.some((e) => e.type === 'persist')).toBe(false);
   });
 
+  it('after a decide the next height waits for `committed` (the Advance of the effect contract): no value is judged before', () => {
+    const c = new Cluster(4);
+    c.autoCommit = false;
+    c.startAll();
+    const v = c.block(0, ['v'], 0, 1);
+    c.deliver(0, c.proposal(1, 1, 0, v));
+    for (const i of [1, 2]) c.deliver(0, c.precommit(i, 1, 0, blockHash(v)));
+    expect(decisions(c.deliver(0, c.precommit(3, 1, 0, blockHash(v))))).toHaveLength(1);
+    expect(c.states[0]).toMatchObject({ height: 2, awaitingCommit: 1 });
+    // proposer(2, 0) = 2 proposes on top of the decided block; replica 0 must not prevote yet
+    const tip = c.states[0]!.tip;
+    const w = {
+      header: { height: 2, round: 0, proposer: 2, prevHash: tip.hash, timeMs: tip.timeMs + 1 },
+      requests: [],
+    };
+    expect(votesOf(c.deliver(0, c.proposal(2, 2, 0, w)))).toEqual([]);
+    expect(c.run(0, { type: 'committed', height: 7 })).toEqual([]); // not the decided height: ignored
+    const eff = c.run(0, { type: 'committed', height: 1 });
+    expect(votesOf(eff, prevote).map((x) => [x.height, hex(x.blockHash)])).toEqual([[2, hex(blockHash(w))]]);
+  });
+
   it('a proposal from someone other than proposer(h, r) is rejected with NOT_PROPOSER', () => {
     const c = new Cluster(4);
     c.startAll();

@@ -114,6 +114,12 @@ export type ConsensusEvent =
       readonly requests: readonly Uint8Array[];
       readonly timeMs: number;
     }
+  /**
+   * The runtime has applied the `decide` of `height` (block store and application state): the next
+   * height may start. Like etcd raft's Advance(): until it arrives, the core buffers the new height's
+   * messages and judges no value, so valid(v) always sees the applied prefix.
+   */
+  | { readonly type: 'committed'; readonly height: number }
   /** Block sync: a decided block and its certificate fetched from a peer, for the current height. */
   | { readonly type: 'decided-block'; readonly block: Block; readonly certificate: Certificate }
   /** Membership change: `committee` runs every height from `fromHeight` (> the current height). */
@@ -195,6 +201,8 @@ export interface ConsensusState {
   /** What this replica signed in (height, round). */
   readonly own: OwnSigned;
   readonly started: boolean;
+  /** A decided height whose `committed` event has not arrived yet (the next height waits for it). */
+  readonly awaitingCommit: number | undefined;
   /** A `get-value` is outstanding for (height, round). */
   readonly awaitingValue: boolean;
   readonly rounds: ReadonlyMap<number, RoundState>;
@@ -246,6 +254,7 @@ export function initialState(
     lastSigned: undefined,
     own: {},
     started: false,
+    awaitingCommit: undefined,
     awaitingValue: false,
     rounds: new Map(),
     nextHeight: [],
@@ -360,8 +369,11 @@ export function step(state: ConsensusState, event: ConsensusEvent): StepResult {
     case 'value':
       if (s.started) onValue(s, out, event);
       break;
+    case 'committed':
+      if (s.started && s.awaitingCommit === event.height) onCommitted(s, out);
+      break;
     case 'decided-block':
-      if (s.started) onDecidedBlock(s, out, event.block, event.certificate);
+      if (s.started && s.awaitingCommit === undefined) onDecidedBlock(s, out, event.block, event.certificate);
       break;
     case 'schedule-committee':
       if (event.fromHeight <= s.height) {
@@ -639,6 +651,11 @@ function onValue(
 // ── receiving messages ─────────────────────────────────────────────────────────────────────────────
 
 function receive(s: MState, out: Out, m: ConsensusMessage): void {
+  if (s.awaitingCommit !== undefined && (m.kind === 'proposal' || m.kind === 'vote' || m.kind === 'votes')) {
+    // Replayed (and verified) once the decided block is applied; bounded like the next-height buffer.
+    if (s.nextHeight.length < CONSENSUS_LIMITS.maxBufferedNextHeight) s.nextHeight.push(m);
+    return;
+  }
   switch (m.kind) {
     case 'proposal':
       receiveProposal(s, out, m.proposal, m);
@@ -980,8 +997,9 @@ function onDecidedBlock(s: MState, out: Out, block: Block, cert: Certificate): v
 
 /** Applies upon-rules until none fires (each rule changes state or sets its once-flag, so this ends). */
 function progress(s: MState, out: Out): void {
-  if (!s.started) return;
+  if (!s.started || s.awaitingCommit !== undefined) return;
   for (let guard = 0; guard < 10_000; guard++) {
+    if (s.awaitingCommit !== undefined) return;
     if (tryDecide(s, out) || trySkipRound(s, out) || tryCurrentRound(s, out)) continue;
     return;
   }
@@ -1027,6 +1045,18 @@ function decide(s: MState, out: Out, block: Block, certificate: Certificate): vo
   s.validity = new Map();
   s.syncRequestedRound = -1;
   if (s.behind !== undefined && s.behind.height <= s.height) s.behind = undefined;
+  s.round = 0;
+  s.step = 'propose';
+  s.own = {};
+  s.awaitingValue = false;
+  out.dirty = true;
+  // Line 54 (StartRound(0)) waits for the runtime's `committed` event: see onCommitted.
+  s.awaitingCommit = s.tip.height;
+}
+
+/** The decided block is applied: line 54, StartRound(0), then the buffered messages of the new height. */
+function onCommitted(s: MState, out: Out): void {
+  s.awaitingCommit = undefined;
   const buffered = s.nextHeight;
   s.nextHeight = [];
   startRound(s, out, 0); // line 54

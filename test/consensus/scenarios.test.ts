@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   VoteType,
   blockHash,
+  makeCommittee,
   verifyCertificate,
   type ConsensusMessage,
   type Effect,
@@ -410,6 +411,34 @@ describe('pitfalls (research/protocol-design.md §1.2)', () => {
     expect(c.run(0, { type: 'committed', height: 7 })).toEqual([]); // not the decided height: ignored
     const eff = c.run(0, { type: 'committed', height: 1 });
     expect(votesOf(eff, prevote).map((x) => [x.height, hex(x.blockHash)])).toEqual([[2, hex(blockHash(w))]]);
+  });
+
+  it('committee as data: a committee scheduled from height 2 judges every message of height 2', () => {
+    const c = new Cluster(4);
+    c.startAll();
+    const smaller = makeCommittee(c.committee.members.slice(0, 3));
+    c.run(0, { type: 'schedule-committee', fromHeight: 2, committee: smaller });
+    const bad = c.run(0, { type: 'schedule-committee', fromHeight: 1, committee: smaller });
+    expect(bad).toContainEqual(expect.objectContaining({ type: 'rejected', code: 'OUT_OF_RANGE' }));
+    const v = c.block(0, ['v'], 0, 1);
+    c.deliver(0, c.proposal(1, 1, 0, v));
+    for (const i of [1, 2, 3]) c.deliver(0, c.precommit(i, 1, 0, blockHash(v))); // decided by the old committee
+    expect(c.states[0]!.height).toBe(2);
+    // validator 3 is no longer a member at height 2
+    const eff = c.deliver(0, c.prevote(3, 2, 0, undefined));
+    expect(eff).toContainEqual(
+      expect.objectContaining({ type: 'rejected', code: 'UNKNOWN_VALIDATOR', validator: 3 }),
+    );
+    // proposer(2, 0) over three members is (2 + 0) mod 3 = 2; quorum is now 3 of 3
+    const tip = c.states[0]!.tip;
+    const w = {
+      header: { height: 2, round: 0, proposer: 2, prevHash: tip.hash, timeMs: tip.timeMs + 1 },
+      requests: [],
+    };
+    expect(votesOf(c.deliver(0, c.proposal(2, 2, 0, w)), prevote)).toHaveLength(1);
+    c.deliver(0, c.precommit(1, 2, 0, blockHash(w)));
+    c.deliver(0, c.precommit(2, 2, 0, blockHash(w)));
+    expect(c.states[0]!.height).toBe(2); // 2 of 3 is not > 2/3
   });
 
   it('a proposal from someone other than proposer(h, r) is rejected with NOT_PROPOSER', () => {

@@ -15,7 +15,7 @@
  * a peer announcing an oversized frame is rejected (FRAME_TOO_LARGE) before a single byte of the body is
  * buffered; anything that does not decode is MALFORMED_FRAME. Both are attributed to the peer by the mesh.
  */
-import type { Reader} from '../../codec.js';
+import type { Reader } from '../../codec.js';
 import { Writer, decodeAll } from '../../codec.js';
 import { OmegaError, isOmegaError } from '../../errors.js';
 import { TRANSPORT_LIMITS } from '../limits.js';

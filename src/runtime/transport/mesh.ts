@@ -431,7 +431,7 @@ export class MeshTransport {
       this.drop(
         conn,
         new OmegaError('PEER_TIMEOUT', `no TLS handshake and hello within ${this.limits.helloTimeoutMs} ms`),
-        true,
+        false,
       );
     }, this.limits.helloTimeoutMs);
     conn.helloTimer.unref();
@@ -524,7 +524,13 @@ export class MeshTransport {
         return;
       case 'data':
         peer.received++;
-        this.options.events.message(peer.index, frame.channel, frame.body);
+        try {
+          this.options.events.message(peer.index, frame.channel, frame.body);
+        } catch (e) {
+          // The consumer rejected the body: the peer's fault, whatever the code (module comment).
+          if (!(e instanceof OmegaError)) throw e;
+          this.drop(conn, e, true);
+        }
         return;
     }
   }
@@ -554,7 +560,7 @@ export class MeshTransport {
       this.drop(
         conn,
         new OmegaError('PEER_TIMEOUT', `nothing received for ${this.limits.idleTimeoutMs} ms`),
-        true,
+        false,
       );
       return;
     }

@@ -14,8 +14,11 @@ export const STORAGE_LIMITS = {
   /** Largest decided block and largest certificate. */
   blockBytesMax: 64 << 20,
   certificateBytesMax: 1 << 20,
-  /** Largest snapshot of the public replicated state, and how many snapshots are kept. */
-  snapshotBytesMax: 1 << 30,
+  /**
+   * Largest snapshot of the public replicated state (below SQLite's default SQLITE_MAX_LENGTH of 10^9
+   * bytes per value), and how many snapshots are kept.
+   */
+  snapshotBytesMax: 512 << 20,
   snapshotsRetainedDefault: 2,
   /** Index namespaces and keys: short, printable-ASCII names; binary keys up to 1 KiB. */
   namespaceBytesMax: 64,

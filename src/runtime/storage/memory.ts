@@ -21,6 +21,7 @@ export class MemoryDisk {
   /** @internal */ consensusState: Uint8Array | undefined;
   /** @internal */ readonly wal = new Map<number, Uint8Array>();
   /** @internal */ nextWalSeq = 1;
+  /** @internal */ lastBlockHeight = 0;
   /** @internal */ readonly blocks = new Map<number, StoredBlock>();
   /** @internal */ readonly snapshots = new Map<number, Uint8Array>();
   /** @internal */ readonly kv = new Map<string, Map<string, IndexEntry>>();
@@ -197,8 +198,14 @@ class MemoryBackend implements StorageBackend {
 
   blockPut(height: number, block: Uint8Array, certificate: Uint8Array): void {
     const prev = this.disk.blocks.get(height);
-    this.record(() => (prev ? this.disk.blocks.set(height, prev) : this.disk.blocks.delete(height)));
+    const prevLast = this.disk.lastBlockHeight;
+    this.record(() => {
+      if (prev) this.disk.blocks.set(height, prev);
+      else this.disk.blocks.delete(height);
+      this.disk.lastBlockHeight = prevLast;
+    });
     this.disk.blocks.set(height, { height, block, certificate });
+    this.disk.lastBlockHeight = Math.max(prevLast, height);
   }
 
   blockRange(from: number, count: number): StoredBlock[] {
@@ -212,15 +219,19 @@ class MemoryBackend implements StorageBackend {
   }
 
   lastBlockHeight(): number {
-    let max = 0;
-    for (const h of this.disk.blocks.keys()) if (h > max) max = h;
-    return max;
+    return this.disk.lastBlockHeight;
   }
 
   snapshotPut(height: number, snapshot: Uint8Array): void {
     const prev = this.disk.snapshots.get(height);
     this.record(() => (prev ? this.disk.snapshots.set(height, prev) : this.disk.snapshots.delete(height)));
     this.disk.snapshots.set(height, snapshot);
+  }
+
+  snapshotLatestHeight(): number {
+    let best = 0;
+    for (const h of this.disk.snapshots.keys()) if (h > best) best = h;
+    return best;
   }
 
   snapshotLatest(): StoredSnapshot | undefined {

@@ -245,6 +245,7 @@ class SqliteBackend implements StorageBackend {
         'SELECT height, block, certificate FROM blocks WHERE height >= ? AND height < ? ORDER BY height',
       ),
       lastBlock: p('SELECT coalesce(max(height), 0) AS h FROM blocks'),
+      snapLatestHeight: p('SELECT coalesce(max(height), 0) AS h FROM snapshots'),
       snapPut: p('INSERT INTO snapshots (height, snapshot) VALUES (?, ?)'),
       snapLatest: p('SELECT height, snapshot FROM snapshots ORDER BY height DESC LIMIT 1'),
       snapPrune: p(
@@ -309,8 +310,9 @@ class SqliteBackend implements StorageBackend {
     this.stmts.blockPut.run(height, buf(block), buf(certificate));
   }
 
-  blockRange(from: number, count: number): StoredBlock[] {
-    return (this.stmts.blockRange.all(from, from + count) as BlockRow[]).map(toBlock);
+  *blockRange(from: number, count: number): Iterable<StoredBlock> {
+    // iterate(): rows are read one at a time, and leaving the loop early finalizes the statement.
+    for (const row of this.stmts.blockRange.iterate(from, from + count)) yield toBlock(row as BlockRow);
   }
 
   lastBlockHeight(): number {
@@ -319,6 +321,10 @@ class SqliteBackend implements StorageBackend {
 
   snapshotPut(height: number, snapshot: Uint8Array): void {
     this.stmts.snapPut.run(height, buf(snapshot));
+  }
+
+  snapshotLatestHeight(): number {
+    return (this.stmts.snapLatestHeight.get() as { h: number }).h;
   }
 
   snapshotLatest(): StoredSnapshot | undefined {

@@ -34,12 +34,17 @@ export interface StorageBackend {
   walClear(): void;
   blockGet(height: number): StoredBlock | undefined;
   blockPut(height: number, block: Uint8Array, certificate: Uint8Array): void;
-  /** Blocks with heights in [from, from + count), in order, skipping missing ones. */
-  blockRange(from: number, count: number): StoredBlock[];
+  /**
+   * Blocks with heights in [from, from + count), in order, skipping missing ones. Lazy: the caller stops
+   * early (byte budget) without the rest being read.
+   */
+  blockRange(from: number, count: number): Iterable<StoredBlock>;
   /** Highest block height, 0 if none. */
   lastBlockHeight(): number;
   snapshotPut(height: number, snapshot: Uint8Array): void;
   snapshotLatest(): StoredSnapshot | undefined;
+  /** Height of the latest snapshot, 0 if none (without reading the snapshot itself). */
+  snapshotLatestHeight(): number;
   /** Deletes every snapshot except the `keep` newest. */
   snapshotPrune(keep: number): void;
   kvGet(namespace: string, key: Uint8Array): Uint8Array | undefined;
@@ -261,8 +266,7 @@ export class BackedStorage implements Storage {
   }
 
   private currentLastHeight(): number {
-    const snap = this.backend.snapshotLatest();
-    return Math.max(this.backend.lastBlockHeight(), snap?.height ?? 0);
+    return Math.max(this.backend.lastBlockHeight(), this.backend.snapshotLatestHeight());
   }
 
   /** Validates the fields of one op; returns the sealed bytes for putSecret. */
@@ -328,11 +332,11 @@ export class BackedStorage implements Storage {
         return false;
       }
       case 'putSnapshot': {
-        const latest = this.backend.snapshotLatest();
-        if (latest !== undefined && op.height <= latest.height) {
+        const latest = this.backend.snapshotLatestHeight();
+        if (op.height <= latest) {
           throw new OmegaError(
             'INVALID_ARGUMENT',
-            `snapshot at height ${op.height} is not above the latest one (${latest.height})`,
+            `snapshot at height ${op.height} is not above the latest one (${latest})`,
           );
         }
         this.backend.snapshotPut(op.height, op.snapshot.slice());

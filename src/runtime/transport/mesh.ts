@@ -233,6 +233,9 @@ export class MeshTransport {
       ALPNProtocols: [MESH_ALPN],
       handshakeTimeout: this.limits.helloTimeoutMs,
     });
+    // Bound concurrent sockets (handshaking ones included): a few per peer covers restarts and races;
+    // unauthenticated floods beyond it are refused by the kernel accept path, not buffered.
+    this.server.maxConnections = 4 * options.committee.length;
     this.server.on('secureConnection', (socket) => this.accept(socket));
     this.server.on('tlsClientError', (err, socket) => {
       this.report(

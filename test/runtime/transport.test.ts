@@ -300,6 +300,22 @@ describe('mesh transport (TLS 1.3 on loopback)', () => {
       'non-TLS report',
     );
 
+    // TLS 1.3 without a client certificate: the handshake completes (requestCert only asks), then the
+    // mesh refuses the connection before reading a frame.
+    const anonymous = tls.connect({
+      host: '127.0.0.1',
+      port: port4,
+      minVersion: 'TLSv1.3',
+      rejectUnauthorized: false,
+      ALPNProtocols: [MESH_ALPN],
+    });
+    anonymous.on('secureConnect', () => anonymous.write(hello(1, 4)));
+    await closed(anonymous);
+    await waitFor(
+      () => reports.some((r) => r.peer === undefined && /no certificate/.test(r.message)),
+      'no-certificate report',
+    );
+
     // The wrong dial direction: replica 4's key dialing replica 2 (only the lower index dials).
     s = await rawClient(cluster.node(2).port, 4);
     await closed(s);

@@ -31,7 +31,14 @@ export async function run(): Promise<void> {
       writeSync(fd, state);
       fdatasyncSync(fd);
     });
-    const putState = await measure('putConsensusState 256 B (durable)', () => s.putConsensusState(state));
+    // A fresh value each time: SQLite skips writing a page whose content does not change, and an unchanged
+    // record would then commit without an fsync.
+    let round = 0;
+    const stateView = new DataView(state.buffer);
+    const putState = await measure('putConsensusState 256 B (durable)', () => {
+      stateView.setUint32(0, round++);
+      s.putConsensusState(state);
+    });
 
     const block = new Uint8Array(randomBytes(16 * 1024));
     const cert = new Uint8Array(randomBytes(4 * 1024));

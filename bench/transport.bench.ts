@@ -128,6 +128,7 @@ export async function run(): Promise<void> {
 
   printTable('Replica mesh transport (TLS 1.3, loopback)', [
     { name: meshRtt.name, m: meshRtt, floor: tlsRtt, target: 1.5 },
-    { name: meshBurst.name, m: meshBurst, floor: tlsBurst, target: 2 },
+    // No target for bursts: the floor is a raw byte stream with no per-message work at all.
+    { name: meshBurst.name, m: meshBurst, floor: tlsBurst },
   ]);
 }

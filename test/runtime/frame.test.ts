@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Writer } from '../../src/codec.js';
 import { isOmegaError } from '../../src/errors.js';
 import { FrameDecoder, decodePayload, encodeFrame, type Frame } from '../../src/runtime/transport/index.js';
 
@@ -87,6 +88,15 @@ describe('frame codec', () => {
         expect(code === undefined || code === 'MALFORMED_FRAME' || code === 'FRAME_TOO_LARGE').toBe(true);
       }),
       { seed: 12, numRuns: 500 },
+    );
+  });
+
+  it('the DATA fast path writes exactly the src/codec.ts encoding', () => {
+    const body = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+    const payload = new Writer().u8(2).u8(42).bytes(body).finish();
+    const header = new Writer().u32(payload.length).finish();
+    expect(Uint8Array.from(encodeFrame({ type: 'data', channel: 42, body }))).toEqual(
+      Uint8Array.from([...header, ...payload]),
     );
   });
 

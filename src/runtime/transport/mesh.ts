@@ -37,6 +37,12 @@ import { TRANSPORT_LIMITS } from '../limits.js';
 import { reconnectDelayMs } from './backoff.js';
 import { DATA_OVERHEAD_BYTES, FrameDecoder, PROTOCOL_VERSION, encodeFrame, type Frame } from './frame.js';
 
+/**
+ * Bytes Node's socket may buffer beyond our queue before flushing pauses for 'drain'. Larger than the
+ * stream's 16 KiB high-water mark so a burst of small frames is not cut into a drain cycle every 64 frames.
+ */
+const SOCKET_BUFFER_BYTES_MAX = 1 << 20;
+
 /** ALPN id of the mesh protocol: a TLS client of another protocol (the HTTP API, say) cannot connect. */
 export const MESH_ALPN = 'omega-mesh/1';
 
@@ -138,12 +144,39 @@ export function defaultMeshLimits(): MeshLimits {
   };
 }
 
+/** FIFO of encoded frames with O(1) push and shift (Array.prototype.shift is O(n) on large arrays). */
+class FrameQueue {
+  private items: (Uint8Array | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(frame: Uint8Array): void {
+    this.items.push(frame);
+  }
+
+  shift(): Uint8Array | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const frame = this.items[this.head];
+    this.items[this.head++] = undefined;
+    // Compact once the consumed prefix dominates, keeping memory proportional to the live queue.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return frame;
+  }
+}
+
 class Peer {
   conn: Connection | undefined;
   dialing = false;
   attempt = 0;
   reconnectTimer: NodeJS.Timeout | undefined;
-  queue: Uint8Array[] = [];
+  flushScheduled = false;
+  readonly queue = new FrameQueue();
   queueBytes = 0;
   dropped = 0;
   rejected = 0;
@@ -589,21 +622,25 @@ export class MeshTransport {
     return encodeFrame({ type: 'data', channel, body });
   }
 
-  private enqueue(peer: Peer, frame: Uint8Array): void {
-    const full = () =>
+  private queueFull(peer: Peer, extraBytes: number): boolean {
+    return (
       peer.queue.length >= this.limits.sendQueueFramesMax ||
-      peer.queueBytes + frame.length > this.limits.sendQueueBytesMax;
+      peer.queueBytes + extraBytes > this.limits.sendQueueBytesMax
+    );
+  }
+
+  private enqueue(peer: Peer, frame: Uint8Array): void {
     if (this.overflow === 'reject') {
-      if (full()) {
+      if (this.queueFull(peer, frame.length)) {
         peer.rejected++;
         throw new OmegaError('SEND_QUEUE_FULL', `the send queue of replica ${peer.index} is full`);
       }
     } else {
-      while (peer.queue.length > 0 && full()) {
+      while (peer.queue.length > 0 && this.queueFull(peer, frame.length)) {
         peer.queueBytes -= peer.queue.shift()!.length;
         peer.dropped++;
       }
-      if (full()) {
+      if (this.queueFull(peer, frame.length)) {
         // A single frame larger than the whole byte budget: drop it too, counted.
         peer.dropped++;
         return;
@@ -611,25 +648,42 @@ export class MeshTransport {
     }
     peer.queue.push(frame);
     peer.queueBytes += frame.length;
-    this.flush(peer);
+    // Flush once per tick, not once per send: the frames queued by one synchronous run of the consensus
+    // core (a broadcast, a burst of votes) leave in one corked write.
+    if (!peer.flushScheduled) {
+      peer.flushScheduled = true;
+      queueMicrotask(() => {
+        peer.flushScheduled = false;
+        this.flush(peer);
+      });
+    }
   }
 
   private flush(peer: Peer): void {
     const conn = peer.conn;
     if (conn === undefined || conn.closed || conn.blocked) return;
-    while (peer.queue.length > 0) {
-      const frame = peer.queue.shift()!;
-      peer.queueBytes -= frame.length;
-      peer.sent++;
-      if (!this.write(conn, frame)) {
-        // Kernel and TLS buffers are full: wait for 'drain' so the bound stays in our queue.
-        conn.blocked = true;
-        conn.socket.once('drain', () => {
-          conn.blocked = false;
-          this.flush(peer);
-        });
-        return;
+    const socket = conn.socket;
+    // Cork so a run of small frames leaves as few TLS records and syscalls as possible.
+    socket.cork();
+    try {
+      while (peer.queue.length > 0) {
+        if (socket.writableLength >= SOCKET_BUFFER_BYTES_MAX) {
+          // Node's socket buffer holds a bounded amount; the rest waits in our bounded queue until 'drain'
+          // (which fires because the last write, far above the stream's high-water mark, returned false).
+          conn.blocked = true;
+          socket.once('drain', () => {
+            conn.blocked = false;
+            this.flush(peer);
+          });
+          return;
+        }
+        const frame = peer.queue.shift()!;
+        peer.queueBytes -= frame.length;
+        peer.sent++;
+        this.write(conn, frame);
       }
+    } finally {
+      socket.uncork();
     }
   }
 

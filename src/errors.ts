@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   PEER_HELLO_INVALID:
     'The hello of a peer names the wrong chain, protocol version or replica index, or breaks the dial rule.',
   PEER_TIMEOUT: 'A peer did not complete its hello, or sent nothing, within the configured time.',
+  PEER_DISCONNECTED:
+    'The connection to a peer failed or was closed by the peer (refused, reset, end of stream).',
   SEND_QUEUE_FULL: 'A frame was refused because the bounded send queue of its peer is full.',
   UNKNOWN_PEER: 'A replica index is not a member of the configured committee.',
   TRANSPORT_CLOSED: 'A transport operation was attempted after close().',

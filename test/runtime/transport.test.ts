@@ -349,7 +349,7 @@ describe('mesh transport (TLS 1.3 on loopback)', () => {
       'report',
     );
     await waitFor(() => cluster!.node(1).mesh.stats(2).connects === 2, 'replica 1 redialed replica 2');
-    expect(cluster.node(1).downs).toContainEqual({ peer: 2, code: 'PEER_TIMEOUT' });
+    expect(cluster.node(1).downs).toContainEqual({ peer: 2, code: 'PEER_DISCONNECTED' });
   });
 
   it('reconnects with backoff after a peer restarts, and queued frames flow again', async () => {
@@ -415,6 +415,28 @@ describe('mesh transport (TLS 1.3 on loopback)', () => {
     await closed(s);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
     expect(b.reports).toEqual([]);
+  });
+
+  it('liveness: a peer that stops answering is pinged, then dropped after idleTimeoutMs (PEER_TIMEOUT)', async () => {
+    cluster = new Cluster(2, { limits: { ...LIMITS, pingIntervalMs: 100, idleTimeoutMs: 500 } });
+    const b = await cluster.start(2);
+    // Replica 1 (its real key) says hello, then goes silent while its TCP stack still acknowledges.
+    const s = await rawClient(b.port, 1);
+    let received = 0;
+    s.on('data', (chunk: Buffer) => (received += chunk.length));
+    s.write(hello(1, 2));
+    await waitFor(() => b.mesh.connectedPeers().includes(1), 'replica 1 up');
+    const t0 = Date.now();
+    await waitFor(
+      () => b.downs.some((d) => d.peer === 1 && d.code === 'PEER_TIMEOUT'),
+      'idle timeout',
+      5_000,
+    );
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
+    // hello (from 2) plus at least two pings arrived: the silence was the peer's, not ours.
+    expect(received).toBeGreaterThan(hello(2, 1).length + 2 * 9);
+    expect(b.reports).toEqual([]);
+    await closed(s);
   });
 
   it('rejects bad arguments with documented codes', async () => {

@@ -472,7 +472,7 @@ export class MeshTransport {
     }, this.limits.helloTimeoutMs);
     conn.helloTimer.unref();
     socket.on('error', (err: Error) => {
-      conn.reason ??= new OmegaError('PEER_TIMEOUT', `connection error: ${err.message}`, { cause: err });
+      conn.reason ??= new OmegaError('PEER_DISCONNECTED', `connection error: ${err.message}`, { cause: err });
     });
     socket.on('close', () => this.onClose(conn));
     return conn;
@@ -730,7 +730,7 @@ export class MeshTransport {
       if (!this.closed) {
         this.options.events.peerDown?.(
           peer.index,
-          conn.reason ?? new OmegaError('PEER_TIMEOUT', 'connection closed by the peer'),
+          conn.reason ?? new OmegaError('PEER_DISCONNECTED', 'connection closed by the peer'),
         );
       }
     }

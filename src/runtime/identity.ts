@@ -191,3 +191,37 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }
+
+/** The sealed-store name under which a replica keeps its identity seed (docs/storage.md "Sealed secrets"). */
+export const IDENTITY_SECRET_NAME = 'replica/identity/ed25519-seed';
+
+/** The part of the storage interface the identity needs (kept minimal so this module stays a leaf). */
+export interface SecretStore {
+  putSecret(name: string, secret: Uint8Array): void;
+  getSecret(name: string): Uint8Array | undefined;
+}
+
+/**
+ * Generates a replica identity and seals its seed in `store` (what `omega init` does). Refuses to replace
+ * an existing identity (INVALID_ARGUMENT): a replica that silently changed keys would be locked out of the
+ * mesh, and its old key would still be pinned by every peer.
+ */
+export function createStoredIdentity(store: SecretStore, random: RandomSource): ReplicaIdentity {
+  if (store.getSecret(IDENTITY_SECRET_NAME) !== undefined) {
+    throw new OmegaError('INVALID_ARGUMENT', 'this store already holds a replica identity');
+  }
+  const identity = generateReplicaIdentity(random);
+  store.putSecret(IDENTITY_SECRET_NAME, identity.seed);
+  return identity;
+}
+
+/** Loads the identity sealed in `store`, or undefined if it has none. */
+export function loadStoredIdentity(store: SecretStore): ReplicaIdentity | undefined {
+  const seed = store.getSecret(IDENTITY_SECRET_NAME);
+  if (seed === undefined) return undefined;
+  try {
+    return identityFromSeed(seed);
+  } finally {
+    seed.fill(0);
+  }
+}

@@ -5,11 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deterministicRandom } from '../../src/crypto/rand.js';
+import { MemoryDisk, MemoryStorage } from '../../src/runtime/storage/index.js';
 import {
+  createStoredIdentity,
   ed25519PublicKeyFromKeyObject,
   ed25519PublicKeyObject,
   generateReplicaIdentity,
   identityFromSeed,
+  loadStoredIdentity,
 } from '../../src/runtime/identity.js';
 
 describe('replica identity', () => {
@@ -50,5 +53,28 @@ describe('replica identity', () => {
     expect(() => ed25519PublicKeyObject(new Uint8Array(33))).toThrow(/INVALID_LENGTH/);
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
     expect(() => ed25519PublicKeyFromKeyObject(ec)).toThrow(/PEER_AUTH_FAILED/);
+  });
+});
+
+describe('replica identity in the sealed store', () => {
+  it('is created once, sealed (never in the clear at rest), and reloads to the same key and certificate', async () => {
+    const disk = new MemoryDisk();
+    const operatorSecret = { kind: 'keyFile' as const, key: deterministicRandom('op')(32) };
+    const store = await MemoryStorage.open(disk, { operatorSecret, random: deterministicRandom('store') });
+    const created = createStoredIdentity(store, deterministicRandom('identity'));
+    expect(() => createStoredIdentity(store, deterministicRandom('identity-2'))).toThrow(/INVALID_ARGUMENT/);
+    store.close();
+    expect(Buffer.from(disk.bytesAtRest()).indexOf(Buffer.from(created.seed))).toBe(-1);
+    const reopened = await MemoryStorage.open(disk, {
+      operatorSecret,
+      random: deterministicRandom('store-2'),
+    });
+    const loaded = loadStoredIdentity(reopened);
+    expect(loaded?.publicKey).toEqual(created.publicKey);
+    expect(loaded?.certificatePem).toBe(created.certificatePem);
+    reopened.close();
+    const empty = await MemoryStorage.open(new MemoryDisk(), { operatorSecret });
+    expect(loadStoredIdentity(empty)).toBeUndefined();
+    empty.close();
   });
 });

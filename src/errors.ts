@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   DECRYPTION_FAILED: 'A ciphertext does not decrypt (wrong key, tampered ciphertext, or wrong context).',
   NONCE_REUSED: 'A one-time signing nonce was requested a second time.',
   BACKEND_UNAVAILABLE: 'A requested crypto backend could not be loaded.',
+  UNSUPPORTED_VERSION: 'An encoding carries a format version this implementation does not read.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

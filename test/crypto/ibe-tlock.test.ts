@@ -1,0 +1,214 @@
+/**
+ * Interoperability of src/crypto/ibe with drand tlock (issue 3 item 5, ARCHITECTURE.md D10):
+ * tlock-js@0.9.0 (dev dependency, test-only) is the independent oracle, and a real drand quicknet
+ * beacon plus a real tlock (Go) ciphertext pin the GT order and the DSTs end to end.
+ */
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { equalBytes, fromHex, toHex, u64be, utf8 } from '../../src/crypto/bytes.js';
+import { G2 } from '../../src/crypto/group.js';
+import {
+  IBE_G1_DST,
+  extractIdentityKey,
+  ibe,
+  ibeDecrypt,
+  ibeEncrypt,
+  identityFor,
+  nobleIbeCurve,
+  partialIdentityKey,
+  verifyIdentityKey,
+} from '../../src/crypto/ibe/index.js';
+import { deterministicRandom } from '../../src/crypto/rand.js';
+import { deal, publicShare } from '../../src/crypto/vss.js';
+
+interface TlockCiphertext {
+  U: Uint8Array;
+  V: Uint8Array;
+  W: Uint8Array;
+}
+interface TlockIbe {
+  encryptOnG2RFC9380(master: Uint8Array, id: Uint8Array, msg: Uint8Array): Promise<TlockCiphertext>;
+  decryptOnG2(key: Uint8Array, ct: TlockCiphertext): Promise<Uint8Array>;
+}
+
+// tlock-js is CommonJS without an exports map: its deep paths load through require.
+const require = createRequire(import.meta.url);
+const tlock = require('tlock-js/crypto/ibe') as TlockIbe;
+const tlockUtils = require('tlock-js/crypto/utils') as { fp12ToBytes(gt: unknown): Uint8Array };
+// tlock-js's own copy of noble (1.x): an implementation independent of ours for the expected key.
+const tlockRequire = createRequire(require.resolve('tlock-js/crypto/ibe'));
+const tlockNoble = tlockRequire('@noble/curves/bls12-381') as {
+  bls12_381: {
+    G1: {
+      hashToCurve(msg: Uint8Array, o: { DST: string }): { multiply(s: bigint): { toRawBytes(): Uint8Array } };
+    };
+  };
+};
+
+function keyPair(seed: string): { s: bigint; mpk: Uint8Array } {
+  const s = G2.field.random(deterministicRandom(seed));
+  return { s, mpk: G2.encode(G2.mulBase(s)) };
+}
+
+/** The identity key tlock-js expects: s·H(ID) computed with tlock-js's own noble. */
+function tlockExpectedKey(s: bigint, identity: Uint8Array): Uint8Array {
+  return tlockNoble.bls12_381.G1.hashToCurve(identity, { DST: IBE_G1_DST }).multiply(s).toRawBytes();
+}
+
+describe('IBE interoperability with tlock-js@0.9.0', () => {
+  const { s, mpk } = keyPair('ibe-tlock/master');
+  const identity = identityFor('omega-test', 'alice@example.org', '2026-01');
+  const identityKey = tlockExpectedKey(s, identity);
+
+  it('our GT serialization equals tlock-js fp12ToBytes (kyber limb order)', () => {
+    const gt = bls12_381.pairing(bls12_381.G1.Point.BASE.multiply(7n), bls12_381.G2.Point.BASE.multiply(11n));
+    expect(toHex(nobleIbeCurve.gtToBytes(gt))).toBe(toHex(tlockUtils.fp12ToBytes(gt)));
+  });
+
+  it('our ciphertexts decrypt with tlock-js decryptOnG2 given the identity key', async () => {
+    const rng = deterministicRandom('ibe-tlock/ours-to-theirs');
+    for (const length of [1, 16, 31, 32]) {
+      const message = rng(length);
+      const ct = ibeEncrypt(mpk, identity, message, rng);
+      expect(toHex(await tlock.decryptOnG2(identityKey, ct))).toBe(toHex(message));
+    }
+  });
+
+  it('tlock-js encryptOnG2RFC9380 ciphertexts decrypt with our code', async () => {
+    const rng = deterministicRandom('ibe-tlock/theirs-to-ours');
+    for (const length of [1, 16, 32]) {
+      const message = rng(length);
+      const ct = await tlock.encryptOnG2RFC9380(mpk, identity, message);
+      expect(toHex(ibeDecrypt(identityKey, ct))).toBe(toHex(message));
+      // And tampering with tlock's ciphertext is caught by our FO check.
+      const W = Uint8Array.from(ct.W);
+      W[0]! ^= 1;
+      expect(() => ibeDecrypt(identityKey, { ...ct, W })).toThrowError(/DECRYPTION_FAILED/);
+    }
+  });
+
+  it('identity keys extracted by threshold from t+1 partials equal the ones tlock-js expects', async () => {
+    const rng = deterministicRandom('ibe-tlock/threshold');
+    const dealing = deal(G2, { threshold: 2, parties: 5 }, rng);
+    const masterPublicKey = G2.encode(dealing.commitments[0]!);
+    const publicShares = new Map(
+      dealing.shares.map((sh) => [
+        sh.index as number,
+        G2.encode(publicShare(G2, dealing.commitments, sh.index)),
+      ]),
+    );
+    const secret = dealing.polynomial[0]!;
+    for (const subset of [
+      [1, 2, 3],
+      [2, 4, 5],
+      [5, 1, 3],
+    ]) {
+      const partials = subset.map((i) => partialIdentityKey(dealing.shares[i - 1]!, identity));
+      const { identityKey: extracted, culprits } = extractIdentityKey({
+        masterPublicKey,
+        identity,
+        threshold: 2,
+        partials,
+        publicShares,
+      });
+      expect(culprits).toEqual([]);
+      expect(toHex(extracted)).toBe(toHex(tlockExpectedKey(secret, identity)));
+      expect(verifyIdentityKey(masterPublicKey, identity, extracted)).toBe(true);
+      const message = utf8('threshold-extracted key works');
+      const ct = await tlock.encryptOnG2RFC9380(masterPublicKey, identity, message);
+      expect(ibeDecrypt(extracted, ct)).toEqual(message);
+      expect(await tlock.decryptOnG2(extracted, ibeEncrypt(masterPublicKey, identity, message, rng))).toEqual(
+        message,
+      );
+    }
+  });
+});
+
+// ── drand quicknet (mainnet, scheme bls-unchained-g1-rfc9380) ─────────────────────────────────────
+// Public key and chain parameters: https://api.drand.sh/52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971/info
+// (also pinned in drand/tlock tlock_test.go, TestDecryptText).
+const QUICKNET_PK = fromHex(
+  '83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a',
+);
+// Round 12040883 beacon signature, from drand/tlock tlock_test.go (TestDecryptText, commit 78dae760).
+const ROUND_A = 12040883n;
+const SIG_A = fromHex(
+  '929906c959032ab363c9f26570d215d66f5c06cb0c44fe508c12bb5839f04ec895bb6868e5b9ff13ab289bdb5266b394',
+);
+// Round 123 beacon signature, from noislabs/drand-verify (G2PubkeyRfc doc example, citing
+// https://api3.drand.sh/52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971/public/123).
+const ROUND_B = 123n;
+const SIG_B = fromHex(
+  'b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92',
+);
+// An age file made by tlock (Go) for round 12040883 that decrypts to "hello world" (same test).
+const TLOCK_GO_ARMOR = [
+  'YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IHRsb2NrIDEyMDQwODgzIDUyZGI5YmE3',
+  'MGUwY2MwZjZlYWY3ODAzZGQwNzQ0N2ExZjU0Nzc3MzVmZDNmNjYxNzkyYmE5NDYw',
+  'MGM4NGU5NzEKa1JjK01NSEUwS005b1V0SmNLTWZGb1JFVzBXN1JQbTNtdzZpVUJ1',
+  'cGNXVkZkZDJQb1h6U0JrK25TM01BNnBKNwpHZDl3REhmVU5hTldXTWw2cGVia2Jh',
+  'OUVNZGJDWnBuQVNtOWFIb3hqUitwaGFVT2xoS1ppZGl5ZHBLSStPS2N0CmxvT2ZP',
+  'SW9KaGtndTVTRnJUOGVVQTJUOGk3aTBwQlBzTDlTWUJUZEJQb28KLS0tIEl6Q1Js',
+  'WSt1RXp0d21CbEg0cTFVZGNJaW9pS2l0M0c0bHVxNlNjT2w3UUUKDI4cDlPHPgjy',
+  'UnBmtsw6U2LlKh8iDf0E1PfwDenmKFfQaAGm0WLxdlzP8Q==',
+].join('');
+
+/** drand's identity for a round: SHA-256(uint64_be(round)) (tlock-js `hashedRoundNumber`). */
+function roundIdentity(round: bigint): Uint8Array {
+  return sha256(u64be(round));
+}
+
+describe('IBE against drand quicknet', () => {
+  it('published quicknet beacons verify as identity keys of their rounds', () => {
+    expect(verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_A), SIG_A)).toBe(true);
+    expect(verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_B), SIG_B)).toBe(true);
+  });
+
+  it('an identity key for another identity fails verification (quicknet round signatures)', () => {
+    expect(verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_A + 1n), SIG_A)).toBe(false);
+    expect(verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_A), SIG_B)).toBe(false);
+  });
+
+  it('our ciphertext to a quicknet round decrypts with the published beacon signature', () => {
+    const rng = deterministicRandom('ibe-tlock/quicknet');
+    const message = utf8('opened by the League of Entropy');
+    const ct = ibe.encrypt(QUICKNET_PK, roundIdentity(ROUND_B), message, rng);
+    expect(ibeDecrypt(SIG_B, ct)).toEqual(message);
+    expect(() => ibeDecrypt(SIG_A, ct)).toThrowError(/DECRYPTION_FAILED/);
+  });
+
+  it('a real tlock (Go) age file for quicknet round 12040883 decrypts: file key, header MAC, payload', () => {
+    const file = Uint8Array.from(Buffer.from(TLOCK_GO_ARMOR, 'base64'));
+    const text = Buffer.from(file).toString('latin1');
+    const macLineStart = text.indexOf('\n---') + 1;
+    const macLineEnd = text.indexOf('\n', macLineStart);
+    const lines = text.slice(0, macLineStart - 1).split('\n');
+    expect(lines[0]).toBe('age-encryption.org/v1');
+    expect(lines[1]).toBe(
+      `-> tlock ${ROUND_A} 52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971`,
+    );
+    // The stanza body (age v1: unpadded base64 wrapped at 64 columns) is U ‖ V ‖ W.
+    const body = Uint8Array.from(Buffer.from(lines.slice(2).join(''), 'base64'));
+    const kem = ibe.decodeCiphertext(body);
+    expect(kem.W.length).toBe(16);
+    const fileKey = ibeDecrypt(SIG_A, kem);
+    // age v1 header MAC: HMAC-SHA-256(HKDF(fileKey, "", "header"), header up to and including "---").
+    const headerBytes = file.subarray(0, macLineStart + 3);
+    const macKey = hkdf(sha256, fileKey, new Uint8Array(0), utf8('header'), 32);
+    const mac = Buffer.from(text.slice(macLineStart + 4, macLineEnd), 'base64');
+    expect(toHex(hmac(sha256, macKey, headerBytes))).toBe(toHex(Uint8Array.from(mac)));
+    // Payload: 16-byte nonce, then one final STREAM chunk (ChaCha20-Poly1305, nonce 0^11 ‖ 0x01).
+    const payload = file.subarray(macLineEnd + 1);
+    const payloadKey = hkdf(sha256, fileKey, payload.subarray(0, 16), utf8('payload'), 32);
+    const chunkNonce = new Uint8Array(12);
+    chunkNonce[11] = 1;
+    const plaintext = chacha20poly1305(payloadKey, chunkNonce).decrypt(payload.subarray(16));
+    expect(Buffer.from(plaintext).toString('utf8')).toBe('hello world');
+    expect(equalBytes(fileKey, new Uint8Array(16))).toBe(false);
+  });
+});

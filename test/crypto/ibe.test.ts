@@ -17,6 +17,7 @@ import {
   ibeDecrypt,
   ibeEncrypt,
   identityFor,
+  nobleIbeCurve,
   parseEnvelope,
   parseIdentity,
   partialIdentityKey,
@@ -69,6 +70,19 @@ function codeOf(f: () => unknown): string {
 }
 
 describe('Boneh–Franklin IBE with the FO transform', () => {
+  it("the noble adapter's pairing (no re-validation) equals noble's public pairing", () => {
+    const P = bls12_381.G1.Point.BASE.multiply(3n);
+    const Q = bls12_381.G2.Point.BASE.multiply(5n);
+    const { Fp12 } = bls12_381.fields;
+    expect(Fp12.eql(nobleIbeCurve.pairing(P, Q), bls12_381.pairing(P, Q))).toBe(true);
+    expect(
+      nobleIbeCurve.pairingEqual(P, Q, bls12_381.G1.Point.BASE.multiply(15n), bls12_381.G2.Point.BASE),
+    ).toBe(true);
+    expect(
+      nobleIbeCurve.pairingEqual(P, Q, bls12_381.G1.Point.BASE.multiply(16n), bls12_381.G2.Point.BASE),
+    ).toBe(false);
+  });
+
   it('round-trips messages of 1..32 bytes, and σ comes from the injected random source', () => {
     const rng = deterministicRandom(`${SEED}/roundtrip`);
     for (const length of [1, 7, 32]) {

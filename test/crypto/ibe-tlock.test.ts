@@ -15,6 +15,7 @@ import { G2 } from '../../src/crypto/group.js';
 import {
   IBE_G1_DST,
   decryptEnvelope,
+  drandRoundIdentity,
   encryptEnvelope,
   extractIdentityKey,
   ibe,
@@ -160,12 +161,21 @@ const TLOCK_GO_ARMOR = [
   'UnBmtsw6U2LlKh8iDf0E1PfwDenmKFfQaAGm0WLxdlzP8Q==',
 ].join('');
 
-/** drand's identity for a round: SHA-256(uint64_be(round)) (tlock-js `hashedRoundNumber`). */
-function roundIdentity(round: bigint): Uint8Array {
-  return sha256(u64be(round));
-}
+const roundIdentity = drandRoundIdentity;
+const tlockEncrypter = require('tlock-js/drand/timelock-encrypter') as {
+  hashedRoundNumber(round: number): Uint8Array;
+};
 
 describe('IBE against drand quicknet', () => {
+  it('drandRoundIdentity equals tlock-js hashedRoundNumber', () => {
+    for (const round of [1, 123, 1000, 12040883]) {
+      expect(toHex(drandRoundIdentity(round))).toBe(toHex(tlockEncrypter.hashedRoundNumber(round)));
+    }
+    expect(toHex(drandRoundIdentity(ROUND_A))).toBe(toHex(sha256(u64be(ROUND_A))));
+    expect(() => drandRoundIdentity(-1)).toThrowError(/OUT_OF_RANGE/);
+    expect(() => drandRoundIdentity(1.5)).toThrowError(/OUT_OF_RANGE/);
+  });
+
   it('published quicknet beacons verify as identity keys of their rounds', () => {
     expect(verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_A), SIG_A)).toBe(true);
     expect(verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_B), SIG_B)).toBe(true);

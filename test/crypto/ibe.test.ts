@@ -3,7 +3,10 @@
  * with culprits, identity strings and the KEM/DEM envelope. Interop with tlock-js and drand quicknet is
  * in ibe-tlock.test.ts.
  */
+import { gcm } from '@noble/ciphers/aes.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { isOmegaError } from '../../src/errors.js';
 import { bigintToBytesBE, utf8 } from '../../src/crypto/bytes.js';
@@ -359,6 +362,44 @@ describe('identity strings <ns>|<id>|<period>', () => {
   });
 });
 
+/**
+ * An envelope written from the byte format in docs/crypto.md with noble primitives only (not with
+ * src/crypto/ibe/envelope.ts): the KEM goes to `kemIdentity`, the header and KDF name `headerIdentity`.
+ */
+function specEnvelope(
+  kemIdentity: Uint8Array,
+  headerIdentity: Uint8Array,
+  payload: Uint8Array,
+  rng: (n: number) => Uint8Array,
+): Uint8Array {
+  const dataKey = rng(32);
+  const kem = ibe.encrypt(mpk, kemIdentity, dataKey, rng);
+  const nonce = rng(12);
+  const u32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  const header = Uint8Array.from([
+    ...utf8('OIBE'),
+    1,
+    ...u32(headerIdentity.length),
+    ...headerIdentity,
+    ...kem.U,
+    ...kem.V,
+    ...kem.W,
+    ...nonce,
+  ]);
+  const label = utf8('omega/ibe-envelope/v1/aead-key');
+  const info = Uint8Array.from([
+    ...u32(label.length),
+    ...label,
+    ...u32(headerIdentity.length),
+    ...headerIdentity,
+    ...u32(kem.U.length),
+    ...kem.U,
+  ]);
+  const key = hkdf(sha256, dataKey, utf8('omega/ibe-envelope/v1'), info, 32);
+  const sealed = gcm(key, nonce, header).encrypt(payload);
+  return Uint8Array.from([...header, ...u32(sealed.length), ...sealed]);
+}
+
 describe('KEM/DEM envelope v1', () => {
   const rng = deterministicRandom(`${SEED}/envelope`);
 
@@ -387,6 +428,19 @@ describe('KEM/DEM envelope v1', () => {
     swapped.set(idC, 9);
     expect(parseEnvelope(swapped).identity).toEqual(idC);
     expect(codeOf(() => decryptEnvelope(keyA, swapped))).toBe('DECRYPTION_FAILED');
+  });
+
+  it('an envelope built by an independent writer from the documented v1 format decrypts', () => {
+    const env = specEnvelope(idA, idA, utf8('from the spec'), deterministicRandom(`${SEED}/spec`));
+    expect(decryptEnvelope(keyA, env, { expectedIdentity: idA }).plaintext).toEqual(utf8('from the spec'));
+  });
+
+  it('a header naming another identity than the KEM is rejected when the expected identity is given', () => {
+    // A malicious encryptor: KEM to A, header and KDF claim B. A's key opens it; the claim is false.
+    const env = specEnvelope(idA, idB, utf8('misaddressed'), deterministicRandom(`${SEED}/claim`));
+    expect(decryptEnvelope(keyA, env).identity).toEqual(idB);
+    expect(codeOf(() => decryptEnvelope(keyA, env, { expectedIdentity: idA }))).toBe('DECRYPTION_FAILED');
+    expect(codeOf(() => decryptEnvelope(keyB, env, { expectedIdentity: idB }))).toBe('DECRYPTION_FAILED');
   });
 
   it('splicing the KEM of one envelope into another fails', () => {

@@ -136,18 +136,34 @@ export function parseEnvelope(bytes: Uint8Array, scheme: Ibe = defaultIbe): Pars
   return { version, identity, kem, nonce, sealed, header: bytes.slice(0, headerLength) };
 }
 
+/** Options of {@link decryptEnvelope}. */
+export interface DecryptEnvelopeOptions {
+  /**
+   * The identity the key was issued for. The identity in the header is the encryptor's claim: an
+   * envelope whose KEM was made for identity A but whose header names B still opens with A's key (its
+   * AEAD key was derived with B by the same encryptor). Passing the key's identity here rejects such
+   * an envelope before any decryption (DECRYPTION_FAILED, "wrong context").
+   */
+  readonly expectedIdentity?: Uint8Array;
+  /** The IBE backend (default: noble). */
+  readonly scheme?: Ibe;
+}
+
 /**
  * Decrypts an envelope with the identity key of its identity (48-byte G1). Throws DECRYPTION_FAILED if
- * the key is not the identity's, or if any byte was changed; decoding codes for malformed input.
- * Returns the identity the envelope was encrypted to, which the caller should compare with the one it
- * expects.
+ * the key is not the identity's, if any byte was changed, or if the header names another identity
+ * than `expectedIdentity`; decoding codes for malformed input.
  */
 export function decryptEnvelope(
   identityKey: Uint8Array,
   envelope: Uint8Array,
-  scheme: Ibe = defaultIbe,
+  options: DecryptEnvelopeOptions = {},
 ): { readonly identity: Uint8Array; readonly plaintext: Uint8Array } {
+  const scheme = options.scheme ?? defaultIbe;
   const env = parseEnvelope(envelope, scheme);
+  if (options.expectedIdentity !== undefined && !equalBytes(options.expectedIdentity, env.identity)) {
+    throw new OmegaError('DECRYPTION_FAILED', 'IBE envelope is addressed to another identity');
+  }
   const dataKey = scheme.decrypt(identityKey, env.kem);
   invariant(dataKey.length === DATA_KEY_BYTES, 'the KEM carries a 32-byte data key');
   let plaintext: Uint8Array;

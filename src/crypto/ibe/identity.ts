@@ -8,7 +8,8 @@
  * two identities), and are length-limited.
  */
 import { OmegaError, invariant } from '../../errors.js';
-import { equalBytes, utf8 } from '../bytes.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { equalBytes, u64be, utf8 } from '../bytes.js';
 
 /** Limits on each field, in UTF-8 bytes. */
 export const IDENTITY_NAMESPACE_MAX_BYTES = 64;
@@ -100,4 +101,19 @@ export function parseIdentity(bytes: Uint8Array): IdentityFields {
   const again = identityFor(namespace, id, period);
   invariant(equalBytes(again, bytes), 'identity encoding round-trips');
   return { namespace, id, period };
+}
+
+/**
+ * The identity drand uses for a round (time-lock): SHA-256(uint64_be(round)) (drand `DigestBeacon`,
+ * tlock-js `hashedRoundNumber`). Its identity key under a drand chain key is that round's beacon
+ * signature. Throws OUT_OF_RANGE unless 0 <= round < 2^64.
+ *
+ * @example
+ * ibeDecrypt(beaconSignature, ibeEncrypt(quicknetPublicKey, drandRoundIdentity(1000n), key, rng));
+ */
+export function drandRoundIdentity(round: bigint | number): Uint8Array {
+  if (typeof round === 'number' && !Number.isSafeInteger(round)) {
+    throw new OmegaError('OUT_OF_RANGE', 'round must be a safe integer');
+  }
+  return sha256(u64be(round));
 }

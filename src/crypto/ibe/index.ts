@@ -27,11 +27,12 @@ export {
   encryptEnvelope,
   parseEnvelope,
 } from './envelope.js';
-export type { ParsedEnvelope } from './envelope.js';
+export type { DecryptEnvelopeOptions, ParsedEnvelope } from './envelope.js';
 export {
   IDENTITY_ID_MAX_BYTES,
   IDENTITY_NAMESPACE_MAX_BYTES,
   IDENTITY_PERIOD_MAX_BYTES,
+  drandRoundIdentity,
   identityFor,
   parseIdentity,
 } from './identity.js';

@@ -100,7 +100,7 @@ describe.each(BACKENDS)('IbeCurve contract: %s', (_name, curve) => {
   it('the IBE built on it interoperates with tlock-js', async () => {
     const ibe = makeIbe(curve);
     const rng = deterministicRandom('ibe-contract');
-    const message = utf8('contract');
+    const message = utf8('contract suite message');
     const ct = ibe.encrypt(QUICKNET_PK, sha256(u64be(ROUND)), message, rng);
     expect(await tlock.decryptOnG2(SIG, ct)).toEqual(message);
     expect(ibe.decrypt(SIG, ct)).toEqual(message);

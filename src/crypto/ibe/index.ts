@@ -3,7 +3,7 @@
  * encryption (tlock-compatible)"). Public surface:
  *
  * - {@link ibeEncrypt} / {@link ibeDecrypt}: Boneh–Franklin + FO, byte-compatible with drand tlock
- *   (`encryptOnG2RFC9380` / `decryptOnG2`), messages of 1..32 bytes;
+ *   (`encryptOnG2RFC9380` / `decryptOnG2`), messages of 16..32 bytes (decryption: 1..32);
  * - {@link verifyIdentityKey}, {@link partialIdentityKey}, {@link verifyPartialIdentityKey},
  *   {@link extractIdentityKey}: identity keys as (threshold) min-sig BLS signatures on the identity;
  * - {@link encryptEnvelope} / {@link decryptEnvelope}: the versioned KEM/DEM envelope for any payload;
@@ -17,7 +17,7 @@ import type { ExtractRequest, ExtractResult, IbeCiphertext, PartialIdentityKey }
 export { ibe } from './default.js';
 export { G1_BYTES, G2_BYTES, GT_BYTES, IBE_G1_DST, nobleIbeCurve } from './curve.js';
 export type { IbeCurve } from './curve.js';
-export { IBE_MAX_IDENTITY_BYTES, IBE_MAX_MESSAGE_BYTES, makeIbe } from './scheme.js';
+export { IBE_MAX_IDENTITY_BYTES, IBE_MAX_MESSAGE_BYTES, IBE_MIN_MESSAGE_BYTES, makeIbe } from './scheme.js';
 export type { ExtractRequest, ExtractResult, Ibe, IbeCiphertext, PartialIdentityKey } from './scheme.js';
 export {
   ENVELOPE_MAGIC,

@@ -32,6 +32,14 @@ import { G1_BYTES, G2_BYTES } from './curve.js';
 
 /** Largest plaintext of one IBE ciphertext: the SHA-256 output that masks it (kyber `EncryptCCAonG2`). */
 export const IBE_MAX_MESSAGE_BYTES = 32;
+/**
+ * Smallest plaintext Omega encrypts. tlock draws σ with |σ| = |M| and U = H3(σ, M)·g2 is public, so
+ * anyone can search the (σ, M) pairs offline and compare with U: a 1-byte message falls to 2^16 trials,
+ * and a low-entropy M of n bytes to 2^(8n). n >= 16 keeps that search at 2^128 or more (tlock itself
+ * only encrypts 16-byte age file keys; the envelope uses 32-byte data keys). Decryption still accepts
+ * any tlock ciphertext of 1..32 bytes.
+ */
+export const IBE_MIN_MESSAGE_BYTES = 16;
 /** Largest identity Omega hashes (Scribe identities are far shorter; quicknet's are 32 bytes). */
 export const IBE_MAX_IDENTITY_BYTES = 1024;
 
@@ -85,7 +93,7 @@ export interface Ibe {
   /** The backend's name (for benchmarks and diagnostics). */
   readonly curve: string;
   /**
-   * Encrypts `message` (1..32 bytes) to `identity` under the master public key (96-byte G2).
+   * Encrypts `message` (16..32 bytes, see {@link IBE_MIN_MESSAGE_BYTES}) to `identity` under the master public key (96-byte G2).
    * `rng` supplies σ; it must be a CSPRNG outside tests.
    *
    * @example
@@ -238,6 +246,12 @@ export function makeIbe<P1, P2, T>(curve: IbeCurve<P1, P2, T>): Ibe {
       if (!(message instanceof Uint8Array))
         throw new OmegaError('INVALID_ENCODING', 'message: expected bytes');
       checkMessageLength(message.length, 'message');
+      if (message.length < IBE_MIN_MESSAGE_BYTES) {
+        throw new OmegaError(
+          'INVALID_LENGTH',
+          `message of ${message.length} bytes is below ${IBE_MIN_MESSAGE_BYTES}: σ would be as short and could be searched from U`,
+        );
+      }
       const mpk = curve.decodeG2(masterPublicKey);
       const qid = curve.hashToG1(identity);
       const sigma = rng(message.length);

@@ -33,9 +33,9 @@ import { G1_BYTES, G2_BYTES } from './curve.js';
 /** Largest plaintext of one IBE ciphertext: the SHA-256 output that masks it (kyber `EncryptCCAonG2`). */
 export const IBE_MAX_MESSAGE_BYTES = 32;
 /**
- * Smallest plaintext Omega encrypts. tlock draws σ with |σ| = |M| and U = H3(σ, M)·g2 is public, so
- * anyone can search the (σ, M) pairs offline and compare with U: a 1-byte message falls to 2^16 trials,
- * and a low-entropy M of n bytes to 2^(8n). n >= 16 keeps that search at 2^128 or more (tlock itself
+ * Smallest plaintext Omega encrypts. tlock draws σ with |σ| = |M|, and M = W ⊕ H4(σ): trying every σ
+ * and comparing H3(σ, M)·g2 with the public U opens an n-byte message in 2^(8n) trials without any key
+ * (256 for one byte; test/crypto/ibe-tlock.test.ts does it). 16 bytes keep that at 2^128 (tlock itself
  * only encrypts 16-byte age file keys; the envelope uses 32-byte data keys). Decryption still accepts
  * any tlock ciphertext of 1..32 bytes.
  */

@@ -8,15 +8,70 @@ import { isOmegaError } from '../../src/errors.js';
 import { G2 } from '../../src/crypto/group.js';
 import type { PartialIdentityKey } from '../../src/crypto/ibe/index.js';
 import {
+  encryptEnvelope,
   extractIdentityKey,
   ibe,
   ibeDecrypt,
   ibeEncrypt,
+  identityFor,
+  parseEnvelope,
+  parseIdentity,
   partialIdentityKey,
   verifyIdentityKey,
 } from '../../src/crypto/ibe/index.js';
+import { utf8 } from '../../src/crypto/bytes.js';
 import { deterministicRandom } from '../../src/crypto/rand.js';
 import { deal, publicShare } from '../../src/crypto/vss.js';
+
+/** Runs f; returns 'ok', or the OmegaError code; any other exception fails the property. */
+function outcome(f: () => unknown): string {
+  try {
+    f();
+    return 'ok';
+  } catch (e) {
+    if (isOmegaError(e)) return e.code;
+    throw e;
+  }
+}
+
+describe('IBE decoders on arbitrary bytes', () => {
+  it('parseIdentity either round-trips exactly or throws an OmegaError', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 80 }),
+          fc.tuple(fc.string(), fc.string(), fc.string()).map(([a, b, c]) => utf8(`${a}|${b}|${c}`)),
+        ),
+        (bytes) => {
+          let fields: ReturnType<typeof parseIdentity> | undefined;
+          const result = outcome(() => (fields = parseIdentity(bytes)));
+          if (result === 'ok')
+            expect(identityFor(fields!.namespace, fields!.id, fields!.period)).toEqual(bytes);
+        },
+      ),
+      { seed: 3, numRuns: 300 },
+    );
+  });
+
+  it('parseEnvelope and decodeCiphertext reject garbage with OmegaErrors only', () => {
+    const s = G2.field.random(deterministicRandom('ibe-prop/env'));
+    const mpk = G2.encode(G2.mulBase(s));
+    const valid = encryptEnvelope(
+      mpk,
+      utf8('ns|id|1'),
+      utf8('payload'),
+      deterministicRandom('ibe-prop/env2'),
+    );
+    fc.assert(
+      fc.property(fc.nat({ max: valid.length }), fc.uint8Array({ maxLength: 64 }), (cut, tail) => {
+        const bytes = Uint8Array.from([...valid.subarray(0, cut), ...tail]);
+        outcome(() => parseEnvelope(bytes));
+        outcome(() => ibe.decodeCiphertext(bytes.subarray(0, Math.min(bytes.length, 160))));
+      }),
+      { seed: 5, numRuns: 60 },
+    );
+  });
+});
 
 describe('IBE properties', () => {
   it('decrypt(encrypt(M)) = M for any identity and 16..32-byte M; any flipped bit of V or W fails the FO check', () => {

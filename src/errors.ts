@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   DECRYPTION_FAILED: 'A ciphertext does not decrypt (wrong key, tampered ciphertext, or wrong context).',
   NONCE_REUSED: 'A one-time signing nonce was requested a second time.',
   BACKEND_UNAVAILABLE: 'A requested crypto backend could not be loaded.',
+  UNSUPPORTED_VERSION: 'An encoding carries a format version this implementation does not read.',
 
   // ── consensus ───────────────────────────────────────────────────────────────────────────────────
   INVALID_CERTIFICATE: 'A commit certificate does not prove 2f+1 precommits of its committee for its block.',

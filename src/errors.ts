@@ -34,6 +34,10 @@ export const ERROR_CODES = {
   DECRYPTION_FAILED: 'A ciphertext does not decrypt (wrong key, tampered ciphertext, or wrong context).',
   NONCE_REUSED: 'A one-time signing nonce was requested a second time.',
   BACKEND_UNAVAILABLE: 'A requested crypto backend could not be loaded.',
+  BAD_INCLUSION_PROOF: 'A Merkle inclusion proof does not verify against its root.',
+  BAD_FRAGMENT: 'An erasure-coded fragment does not verify against the committed dispersal root.',
+  NOT_A_CODEWORD:
+    'The committed fragments are not a valid encoding (re-encoding the decoded data gives another root, or the padding is not zero).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

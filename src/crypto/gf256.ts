@@ -33,6 +33,11 @@ const LOG = new Uint8Array(256);
   for (let i = 255; i < 512; i++) EXP[i] = EXP[i - 255]!;
 }
 
+/** Unchecked product, for loops over matrix entries already known to be bytes. */
+function mulByte(a: number, b: number): number {
+  return a === 0 || b === 0 ? 0 : EXP[LOG[a]! + LOG[b]!]!;
+}
+
 function checkElement(a: number): void {
   invariant(Number.isInteger(a) && a >= 0 && a <= 255, `GF(2^8) element out of range: ${a}`);
 }
@@ -136,15 +141,15 @@ export function gfMatrixInvert(m: GfMatrix): GfMatrix {
     }
     const scale = gfInv(a[col * n + col]!);
     for (let j = 0; j < n; j++) {
-      a[col * n + j] = gfMul(a[col * n + j]!, scale);
-      inv[col * n + j] = gfMul(inv[col * n + j]!, scale);
+      a[col * n + j] = mulByte(a[col * n + j]!, scale);
+      inv[col * n + j] = mulByte(inv[col * n + j]!, scale);
     }
     for (let r = 0; r < n; r++) {
       const factor = a[r * n + col]!;
       if (r === col || factor === 0) continue;
       for (let j = 0; j < n; j++) {
-        a[r * n + j]! ^= gfMul(factor, a[col * n + j]!);
-        inv[r * n + j]! ^= gfMul(factor, inv[col * n + j]!);
+        a[r * n + j]! ^= mulByte(factor, a[col * n + j]!);
+        inv[r * n + j]! ^= mulByte(factor, inv[col * n + j]!);
       }
     }
   }
@@ -172,11 +177,13 @@ export function bitMatrix(e: number): Uint8Array {
   return rows;
 }
 
+const WEIGHT = new Uint8Array(256);
+for (let e = 0; e < 256; e++) for (const row of bitMatrix(e)) WEIGHT[e]! += popcount8(row);
+
 /** Number of ones in the bit matrix of `e` = number of packet XORs one coefficient costs. */
 export function bitMatrixWeight(e: number): number {
-  let w = 0;
-  for (const row of bitMatrix(e)) w += popcount8(row);
-  return w;
+  checkElement(e);
+  return WEIGHT[e]!;
 }
 
 function popcount8(v: number): number {

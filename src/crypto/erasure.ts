@@ -11,12 +11,12 @@
  *    a generalized Reed–Solomon code (Roth & Seroussi 1985, "On generator matrices of MDS codes").
  *
  *    Coding is done bit-sliced, as Cauchy Reed–Solomon (Blömer et al. 1995; Plank & Xu 2006): a
- *    fragment of L bytes (L a multiple of 32) is 8 packets of L/8 bytes, and the GF(2^8) symbol at bit
+ *    fragment of L bytes (L a multiple of 128) is 8 packets of L/8 bytes, and the GF(2^8) symbol at bit
  *    position p is the 8 bits at position p of the 8 packets (bit b from packet b). Multiplying by a
  *    coefficient e is then the 8×8 binary matrix of e ({@link bitMatrix}): each output packet is the XOR of
- *    the input packets the matrix selects. The hot loop is a 32-bit XOR over whole packets — no table
- *    lookups per byte — which is why this pure TypeScript code runs within a small factor of native
- *    addons (docs/performance.md). The fragment bytes are therefore not those of a byte-wise RS library;
+ *    the input packets the matrix selects. The hot loop is XOR over whole packets — no table lookups
+ *    per byte — run by `xor-kernel.ts` on WebAssembly SIMD vectors (or 32-bit JS words where SIMD is
+ *    missing), which is why this code keeps up with native addons (docs/performance.md). The fragment bytes are therefore not those of a byte-wise RS library;
  *    the code is the same mathematical object, and only this module reads the layout.
  *
  * 2. Dispersal ({@link Disperser}, {@link decodeChunk}): the input is cut into chunks of `chunkSize` bytes
@@ -40,6 +40,7 @@ import type { Reader } from '../codec.js';
 import { Writer, decodeAll } from '../codec.js';
 import { OmegaError, invariant } from '../errors.js';
 import { equalBytes, lengthPrefixed, u32be, utf8 } from './bytes.js';
+import { type XorBackend, type XorSchedule, XOR_PACKET_ALIGN, defaultXorBackend } from './xor-kernel.js';
 import { bitMatrix, bitMatrixWeight, gfInv, gfMatrix, gfMatrixInvert, gfMul } from './gf256.js';
 import {
   type InclusionProof,
@@ -53,8 +54,8 @@ import {
 
 /** At most 255 fragments: the evaluation points are distinct elements of GF(2^8). */
 export const ERASURE_FRAGMENTS_MAX = 255;
-/** Fragment lengths are a multiple of this: 8 packets of whole 32-bit words. */
-export const ERASURE_FRAGMENT_ALIGN = 32;
+/** Fragment lengths are a multiple of this: 8 packets of whole 16-byte SIMD vectors. */
+export const ERASURE_FRAGMENT_ALIGN = 8 * XOR_PACKET_ALIGN;
 /** Default chunk size for {@link Disperser}: 1 MiB. */
 export const ERASURE_CHUNK_BYTES_DEFAULT = 1 << 20;
 /** Largest chunk size accepted (bounds the memory a reader commits to one chunk). */
@@ -77,15 +78,9 @@ function checkNk(n: number, k: number): void {
 // ── the code ───────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Which input packets (fragment position × 8 + bit) are XORed into each output packet: for output
- * fragment o and bit r, `sources[o * 8 + r]`.
- */
-interface Schedule {
-  readonly sources: readonly Int32Array[];
-}
-
-/** Builds the XOR schedule computing `out_o = Σ_t coeff(o, t) · in_t` in the bit-sliced representation. */
-function scheduleFor(outputs: number, inputs: number, coeff: (o: number, t: number) => number): Schedule {
+ * Builds the XOR schedule: which input packets (fragment position × 8 + bit) are XORed into each output
+ * packet (output fragment o, bit r → `sources[o * 8 + r]`). It computing `out_o = Σ_t coeff(o, t) · in_t` in the bit-sliced representation. */
+function scheduleFor(outputs: number, inputs: number, coeff: (o: number, t: number) => number): XorSchedule {
   const sources: Int32Array[] = [];
   for (let o = 0; o < outputs; o++) {
     const rowsPerInput: Uint8Array[] = [];
@@ -141,7 +136,7 @@ const codeCache = new Map<number, ErasureCode>();
  *
  * @example
  * const code = ErasureCode.get(7, 3);
- * const shards = code.encode([d0, d1, d2]); // 7 shards of d0.length bytes (a multiple of 32)
+ * const shards = code.encode([d0, d1, d2]); // 7 shards of d0.length bytes (a multiple of 128)
  * const data = code.decode(new Map([[1, shards[1]!], [4, shards[4]!], [6, shards[6]!]]));
  */
 export class ErasureCode {
@@ -149,12 +144,15 @@ export class ErasureCode {
   readonly k: number;
   /** The m × k parity matrix A of the generator `[I ; A]`, row-major. */
   readonly parity: Uint8Array;
-  private readonly encodeSchedule: Schedule;
+  /** The XOR backend (`wasm-simd` where available, else `js`; both give the same bytes). */
+  readonly backend: XorBackend;
+  private readonly encodeSchedule: XorSchedule;
 
-  private constructor(n: number, k: number) {
+  private constructor(n: number, k: number, backend: XorBackend, parity?: Uint8Array) {
     this.n = n;
     this.k = k;
-    this.parity = parityMatrix(n, k);
+    this.backend = backend;
+    this.parity = parity ?? parityMatrix(n, k);
     this.encodeSchedule = scheduleFor(n - k, k, (o, t) => this.parity[o * k + t]!);
   }
 
@@ -164,10 +162,15 @@ export class ErasureCode {
     const key = n * 256 + k;
     let code = codeCache.get(key);
     if (code === undefined) {
-      code = new ErasureCode(n, k);
+      code = new ErasureCode(n, k, defaultXorBackend);
       codeCache.set(key, code);
     }
     return code;
+  }
+
+  /** The same code computed by another XOR backend (for differential tests and benchmarks). */
+  withBackend(backend: XorBackend): ErasureCode {
+    return backend === this.backend ? this : new ErasureCode(this.n, this.k, backend, this.parity);
   }
 
   /** Row `position` of the generator matrix `[I ; A]` (k coefficients). */
@@ -181,7 +184,7 @@ export class ErasureCode {
   }
 
   /**
-   * Encodes k data shards of equal length L (a positive multiple of 32) into n shards: the first k are
+   * Encodes k data shards of equal length L (a positive multiple of 128) into n shards: the first k are
    * the inputs themselves (copied), the others parity.
    */
   encode(data: readonly Uint8Array[]): Uint8Array[] {
@@ -189,15 +192,16 @@ export class ErasureCode {
       throw new OmegaError('INVALID_ARGUMENT', `expected ${this.k} data shards, got ${data.length}`);
     }
     const length = checkShardLengths(data);
-    const { shards, words } = allocShards(this.n, length);
+    const shards = allocShards(this.n, length);
     for (let j = 0; j < this.k; j++) shards[j]!.set(data[j]!);
-    this.encodeInPlace(shards, words);
+    this.encodeInPlace(shards, length);
     return shards;
   }
 
   /**
-   * Fills shards k..n−1 of `shards` (n arrays of one length L, a positive multiple of 32, each starting
-   * at a 4-byte-aligned offset) from shards 0..k−1. The zero-copy form of {@link encode}.
+   * Fills shards k..n−1 of `shards` (n non-overlapping arrays of one length L, a positive multiple of
+   * 128, each starting at a 4-byte-aligned offset) from shards 0..k−1. The in-place form of
+   * {@link encode}.
    */
   encodeInto(shards: readonly Uint8Array[]): void {
     if (shards.length !== this.n) {
@@ -207,14 +211,27 @@ export class ErasureCode {
     for (const s of shards) {
       if (s.byteOffset % 4 !== 0) throw new OmegaError('INVALID_ARGUMENT', 'shards must be 4-byte aligned');
     }
-    this.encodeInPlace(shards, length / 4);
+    for (let i = 0; i < shards.length; i++) {
+      for (let j = i + 1; j < shards.length; j++) {
+        const a = shards[i]!;
+        const b = shards[j]!;
+        if (
+          a.buffer === b.buffer &&
+          a.byteOffset < b.byteOffset + length &&
+          b.byteOffset < a.byteOffset + length
+        ) {
+          throw new OmegaError('INVALID_ARGUMENT', `shards ${i} and ${j} overlap`);
+        }
+      }
+    }
+    this.encodeInPlace(shards, length);
   }
 
-  private encodeInPlace(shards: readonly Uint8Array[], words: number): void {
-    const packetWords = words / 8;
-    const inputs = packetsOf(shards.slice(0, this.k), packetWords);
-    const outputs = packetsOf(shards.slice(this.k), packetWords);
-    runSchedule(this.encodeSchedule, inputs, outputs, packetWords);
+  private encodeInPlace(shards: readonly Uint8Array[], length: number): void {
+    const packetBytes = length / 8;
+    const inputs = packetsOf(shards.slice(0, this.k), packetBytes);
+    const outputs = packetsOf(shards.slice(this.k), packetBytes);
+    this.backend.run(this.encodeSchedule, inputs, outputs, packetBytes);
   }
 
   /**
@@ -235,8 +252,8 @@ export class ErasureCode {
     const used = positions.slice(0, this.k);
     const usedShards = used.map((p) => available.get(p)!);
     const length = checkShardLengths(usedShards);
-    const { shards: out, words } = allocShards(this.k, length);
-    const packetWords = words / 8;
+    const out = allocShards(this.k, length);
+    const packetBytes = length / 8;
     const missing: number[] = [];
     for (let j = 0; j < this.k; j++) {
       const shard = available.get(j);
@@ -251,12 +268,12 @@ export class ErasureCode {
     used.forEach((p, t) => s.data.set(this.generatorRow(p), t * this.k));
     const inv = gfMatrixInvert(s);
     const schedule = scheduleFor(missing.length, this.k, (o, t) => inv.data[missing[o]! * this.k + t]!);
-    const inputs = packetsOf(alignedCopies(usedShards), packetWords);
+    const inputs = packetsOf(alignedCopies(usedShards), packetBytes);
     const outputs = packetsOf(
       missing.map((j) => out[j]!),
-      packetWords,
+      packetBytes,
     );
-    runSchedule(schedule, inputs, outputs, packetWords);
+    this.backend.run(schedule, inputs, outputs, packetBytes);
     return out;
   }
 }
@@ -279,100 +296,23 @@ function checkShardLengths(shards: readonly Uint8Array[]): number {
 }
 
 /** `count` shards of `length` bytes in one aligned buffer. */
-function allocShards(count: number, length: number): { shards: Uint8Array[]; words: number } {
+function allocShards(count: number, length: number): Uint8Array[] {
   const buffer = new ArrayBuffer(count * length);
   const shards: Uint8Array[] = [];
   for (let i = 0; i < count; i++) shards.push(new Uint8Array(buffer, i * length, length));
-  return { shards, words: length / 4 };
+  return shards;
 }
 
 function alignedCopies(shards: readonly Uint8Array[]): Uint8Array[] {
   return shards.map((s) => (s.byteOffset % 4 === 0 ? s : s.slice()));
 }
 
-/** The 8 packets of each shard as Int32Array views (shard t, bit b → index t * 8 + b). */
-function packetsOf(shards: readonly Uint8Array[], packetWords: number): Int32Array[] {
-  const packets: Int32Array[] = [];
-  for (const s of shards) {
-    invariant(s.byteOffset % 4 === 0, 'shard views must be 4-byte aligned');
-    for (let b = 0; b < 8; b++)
-      packets.push(new Int32Array(s.buffer, s.byteOffset + b * packetWords * 4, packetWords));
-  }
+/** The 8 packets of each shard (shard t, bit b → index t * 8 + b). */
+function packetsOf(shards: readonly Uint8Array[], packetBytes: number): Uint8Array[] {
+  const packets: Uint8Array[] = [];
+  for (const s of shards)
+    for (let b = 0; b < 8; b++) packets.push(s.subarray(b * packetBytes, (b + 1) * packetBytes));
   return packets;
-}
-
-function runSchedule(schedule: Schedule, inputs: Int32Array[], outputs: Int32Array[], words: number): void {
-  const { sources } = schedule;
-  for (let o = 0; o < outputs.length; o++) {
-    const dst = outputs[o]!;
-    const list = sources[o]!;
-    if (list.length === 0) {
-      dst.fill(0);
-      continue;
-    }
-    // Up to four sources per pass: one store per word for up to four loads keeps the loop memory-bound
-    // rather than store-bound (measured: ~3× the throughput of one `dst ^= src` pass per source).
-    let i = 0;
-    const first = Math.min(4, list.length);
-    setXor(dst, inputs, list, 0, first, words);
-    i = first;
-    while (i < list.length) {
-      const take = Math.min(3, list.length - i);
-      accXor(dst, inputs, list, i, take, words);
-      i += take;
-    }
-  }
-}
-
-/** dst = XOR of `count` (1..4) source packets. */
-function setXor(
-  dst: Int32Array,
-  inputs: Int32Array[],
-  list: Int32Array,
-  at: number,
-  count: number,
-  w: number,
-): void {
-  const a = inputs[list[at]!]!;
-  if (count === 1) {
-    dst.set(a);
-    return;
-  }
-  const b = inputs[list[at + 1]!]!;
-  if (count === 2) {
-    for (let i = 0; i < w; i++) dst[i] = a[i]! ^ b[i]!;
-    return;
-  }
-  const c = inputs[list[at + 2]!]!;
-  if (count === 3) {
-    for (let i = 0; i < w; i++) dst[i] = a[i]! ^ b[i]! ^ c[i]!;
-    return;
-  }
-  const d = inputs[list[at + 3]!]!;
-  for (let i = 0; i < w; i++) dst[i] = a[i]! ^ b[i]! ^ c[i]! ^ d[i]!;
-}
-
-/** dst ^= XOR of `count` (1..3) source packets. */
-function accXor(
-  dst: Int32Array,
-  inputs: Int32Array[],
-  list: Int32Array,
-  at: number,
-  count: number,
-  w: number,
-): void {
-  const a = inputs[list[at]!]!;
-  if (count === 1) {
-    for (let i = 0; i < w; i++) dst[i] = dst[i]! ^ a[i]!;
-    return;
-  }
-  const b = inputs[list[at + 1]!]!;
-  if (count === 2) {
-    for (let i = 0; i < w; i++) dst[i] = dst[i]! ^ a[i]! ^ b[i]!;
-    return;
-  }
-  const c = inputs[list[at + 2]!]!;
-  for (let i = 0; i < w; i++) dst[i] = dst[i]! ^ a[i]! ^ b[i]! ^ c[i]!;
 }
 
 // ── dispersal ──────────────────────────────────────────────────────────────────────────────────────
@@ -421,7 +361,7 @@ function checkParams(params: ErasureParams): void {
   }
 }
 
-/** Fragment length for a chunk of `chunkBytes` bytes: ⌈chunkBytes / k⌉ rounded up to a multiple of 32. */
+/** Fragment length for a chunk of `chunkBytes` bytes: ⌈chunkBytes / k⌉ rounded up to a multiple of 128. */
 export function fragmentLength(chunkBytes: number, k: number): number {
   const perShard = Math.ceil(chunkBytes / k);
   return Math.max(1, Math.ceil(perShard / ERASURE_FRAGMENT_ALIGN)) * ERASURE_FRAGMENT_ALIGN;
@@ -467,7 +407,7 @@ export function chunkLeaf(
 /** Encodes one chunk's data (already split from the input) into its n fragments with proofs. */
 function encodeChunk(code: ErasureCode, chunk: number, data: Uint8Array): EncodedChunk {
   const length = fragmentLength(data.length, code.k);
-  const { shards } = allocShards(code.n, length);
+  const shards = allocShards(code.n, length);
   // Systematic: the data is laid out across the k data shards; padding (zeros) fills the last ones.
   for (let j = 0; j < code.k; j++) {
     const start = j * length;

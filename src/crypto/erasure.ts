@@ -45,6 +45,7 @@ import { bitMatrix, bitMatrixWeight, gfInv, gfMatrix, gfMatrixInvert, gfMul } fr
 import {
   type InclusionProof,
   MERKLE_HASH_BYTES,
+  MERKLE_SIZE_MAX,
   MerkleTree,
   merkleLeafHash,
   readInclusionProof,
@@ -481,6 +482,8 @@ export class Disperser {
 
   private emit(data: Uint8Array): EncodedChunk {
     const chunk = this.chunkRoots.length;
+    if (chunk >= MERKLE_SIZE_MAX)
+      throw new OmegaError('LIMIT_EXCEEDED', 'a dispersal has at most 2^32 - 1 chunks');
     const encoded = encodeChunk(this.code, chunk, data);
     this.length += data.length;
     this.chunkRoots.push(encoded.root);
@@ -661,6 +664,9 @@ function checkHeader(header: DispersalHeader): void {
   checkParams(header);
   if (!Number.isSafeInteger(header.length) || header.length < 0) {
     throw new OmegaError('OUT_OF_RANGE', 'dispersal length must be a non-negative safe integer');
+  }
+  if (chunkCount(header) > MERKLE_SIZE_MAX) {
+    throw new OmegaError('LIMIT_EXCEEDED', 'a dispersal has at most 2^32 - 1 chunks');
   }
   if (!(header.root instanceof Uint8Array) || header.root.length !== MERKLE_HASH_BYTES) {
     throw new OmegaError('INVALID_LENGTH', 'dispersal root must be 32 bytes');

@@ -176,6 +176,7 @@ export function rootFromInclusionProof(leafHash: Uint8Array, proof: InclusionPro
     return undefined;
   }
   if (index < 0 || index >= size || leafHash.length !== MERKLE_HASH_BYTES) return undefined;
+  if (!Array.isArray(path) || path.length > MERKLE_PATH_MAX) return undefined;
   // Numbers up to 2^32 - 1: use Math.floor division, not 32-bit shifts, which are signed.
   let fn = index;
   let sn = size - 1;

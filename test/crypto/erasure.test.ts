@@ -438,6 +438,14 @@ describe('dispersal: chunked encoding committed by a Merkle root', () => {
       'INVALID_ENCODING',
     );
     expect(errorOf(() => decodeDispersalHeader(hb.subarray(0, 45)))?.code).toBe('INVALID_ENCODING');
+    const tooManyChunks = new Writer()
+      .u8(5)
+      .u8(3)
+      .u64(2 ** 33)
+      .u32(1)
+      .fixed(header.root, 32)
+      .finish();
+    expect(errorOf(() => decodeDispersalHeader(tooManyChunks))?.code).toBe('LIMIT_EXCEEDED');
     const kTooBig = hb.slice();
     kTooBig[1] = 6;
     expect(errorOf(() => decodeDispersalHeader(kTooBig))?.code).toBe('OUT_OF_RANGE');

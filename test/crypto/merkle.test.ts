@@ -123,6 +123,7 @@ describe('Merkle trees (RFC 9162 §2.1)', () => {
         expect(verifyInclusion(tree.root, leaves[i]!, truncated)).toBe(false);
         const extended = { ...proof, path: [...proof.path, new Uint8Array(32)] };
         expect(verifyInclusion(tree.root, leaves[i]!, extended)).toBe(false);
+        expect(verifyInclusion(tree.root, leaves[i]!, { ...proof, path: 'x' as any })).toBe(false);
         if (proof.path.length >= 2) {
           const swapped = { ...proof, path: [proof.path[1]!, proof.path[0]!, ...proof.path.slice(2)] };
           expect(verifyInclusion(tree.root, leaves[i]!, swapped)).toBe(false);

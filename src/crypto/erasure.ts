@@ -318,6 +318,27 @@ function packetsOf(shards: readonly Uint8Array[], packetBytes: number): Uint8Arr
 
 // ── dispersal ──────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * SHA-256 of the concatenation of `parts`. Hashing the n fragments dominates dispersal and retrieval, so the
+ * runtime may inject a native implementation (node:crypto); `src/crypto` itself stays free of Node APIs
+ * and defaults to `@noble/hashes`. The function must be SHA-256: tests check an injected one against the
+ * default.
+ */
+export type Sha256 = (parts: readonly Uint8Array[]) => Uint8Array;
+
+/** SHA-256 from `@noble/hashes` (the default, pure JS, works in browsers). */
+export const nobleSha256: Sha256 = (parts) => {
+  const h = sha256.create();
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+
+/** Options shared by the dispersal functions. */
+export interface DispersalOptions {
+  /** The SHA-256 used for fragment leaves (default {@link nobleSha256}). */
+  readonly sha256?: Sha256;
+}
+
 /** Parameters of a dispersal. */
 export interface ErasureParams {
   /** Number of fragments (replicas), 1..255. */
@@ -383,15 +404,17 @@ export function chunkLength(header: Pick<DispersalHeader, 'length' | 'chunkSize'
  * `merkleLeafHash(taggedLeaf('omega/erasure/fragment/v1', u32 chunk, u8 index, bytes))`, streamed so the
  * fragment is not copied.
  */
-export function fragmentLeafHash(chunk: number, index: number, bytes: Uint8Array): Uint8Array {
+export function fragmentLeafHash(
+  chunk: number,
+  index: number,
+  bytes: Uint8Array,
+  options: DispersalOptions = {},
+): Uint8Array {
   const prefix = lengthPrefixed(utf8(FRAGMENT_TAG), u32be(chunk), Uint8Array.of(index));
-  return sha256
-    .create()
-    .update(Uint8Array.of(0x00))
-    .update(prefix)
-    .update(u32be(bytes.length))
-    .update(bytes)
-    .digest();
+  const hash = options.sha256 ?? nobleSha256;
+  const digest = hash([Uint8Array.of(0x00), prefix, u32be(bytes.length), bytes]);
+  invariant(digest.length === MERKLE_HASH_BYTES, 'an injected SHA-256 must return 32 bytes');
+  return digest;
 }
 
 /** Leaf of chunk `chunk` in the top tree: binds every header field but the root itself. */
@@ -406,7 +429,12 @@ export function chunkLeaf(
 }
 
 /** Encodes one chunk's data (already split from the input) into its n fragments with proofs. */
-function encodeChunk(code: ErasureCode, chunk: number, data: Uint8Array): EncodedChunk {
+function encodeChunk(
+  code: ErasureCode,
+  chunk: number,
+  data: Uint8Array,
+  options: DispersalOptions,
+): EncodedChunk {
   const length = fragmentLength(data.length, code.k);
   const shards = allocShards(code.n, length);
   // Systematic: the data is laid out across the k data shards; padding (zeros) fills the last ones.
@@ -415,11 +443,11 @@ function encodeChunk(code: ErasureCode, chunk: number, data: Uint8Array): Encode
     if (start < data.length) shards[j]!.set(data.subarray(start, Math.min(start + length, data.length)));
   }
   code.encodeInto(shards);
-  return commitChunk(chunk, shards);
+  return commitChunk(chunk, shards, options);
 }
 
-function commitChunk(chunk: number, shards: readonly Uint8Array[]): EncodedChunk {
-  const tree = MerkleTree.fromLeafHashes(shards.map((s, i) => fragmentLeafHash(chunk, i + 1, s)));
+function commitChunk(chunk: number, shards: readonly Uint8Array[], options: DispersalOptions): EncodedChunk {
+  const tree = MerkleTree.fromLeafHashes(shards.map((s, i) => fragmentLeafHash(chunk, i + 1, s, options)));
   const fragments = shards.map((bytes, i) => ({ chunk, index: i + 1, bytes, proof: tree.proof(i) }));
   return { chunk, root: tree.root, fragments };
 }
@@ -444,7 +472,10 @@ export class Disperser {
   private readonly chunkRoots: Uint8Array[] = [];
   private finished = false;
 
-  constructor(params: ErasureParams) {
+  private readonly options: DispersalOptions;
+
+  constructor(params: ErasureParams, options: DispersalOptions = {}) {
+    this.options = options;
     checkParams(params);
     this.params = { n: params.n, k: params.k, chunkSize: params.chunkSize };
     this.code = ErasureCode.get(params.n, params.k);
@@ -484,7 +515,7 @@ export class Disperser {
     const chunk = this.chunkRoots.length;
     if (chunk >= MERKLE_SIZE_MAX)
       throw new OmegaError('LIMIT_EXCEEDED', 'a dispersal has at most 2^32 - 1 chunks');
-    const encoded = encodeChunk(this.code, chunk, data);
+    const encoded = encodeChunk(this.code, chunk, data, this.options);
     this.length += data.length;
     this.chunkRoots.push(encoded.root);
     return encoded;
@@ -508,8 +539,9 @@ export class Disperser {
 export function disperse(
   data: Uint8Array,
   params: ErasureParams,
+  options: DispersalOptions = {},
 ): { header: DispersalHeader; chunks: EncodedChunk[]; chunkProofs: InclusionProof[] } {
-  const d = new Disperser(params);
+  const d = new Disperser(params, options);
   const chunks = d.push(data);
   const last = d.finish();
   return { header: last.header, chunks: [...chunks, ...last.chunks], chunkProofs: last.chunkProofs };
@@ -523,6 +555,7 @@ export function verifyFragment(
   header: DispersalHeader,
   fragment: Fragment,
   chunkProof: InclusionProof,
+  options: DispersalOptions = {},
 ): Uint8Array | undefined {
   const chunks = chunkCount(header);
   const { chunk, index, bytes, proof } = fragment;
@@ -532,7 +565,7 @@ export function verifyFragment(
   if (bytes.length !== fragmentLength(chunkLength(header, chunk), header.k)) return undefined;
   if (proof.index !== index - 1 || proof.size !== header.n) return undefined;
   if (chunkProof.index !== chunk || chunkProof.size !== chunks) return undefined;
-  const chunkRoot = rootFromInclusionProof(fragmentLeafHash(chunk, index, bytes), proof);
+  const chunkRoot = rootFromInclusionProof(fragmentLeafHash(chunk, index, bytes, options), proof);
   if (chunkRoot === undefined) return undefined;
   const top = rootFromInclusionProof(merkleLeafHash(chunkLeaf(header, chunk, chunkRoot)), chunkProof);
   if (top === undefined || !equalBytes(top, header.root)) return undefined;
@@ -544,8 +577,9 @@ export function expectFragment(
   header: DispersalHeader,
   fragment: Fragment,
   chunkProof: InclusionProof,
+  options: DispersalOptions = {},
 ): Uint8Array {
-  const chunkRoot = verifyFragment(header, fragment, chunkProof);
+  const chunkRoot = verifyFragment(header, fragment, chunkProof, options);
   if (chunkRoot === undefined) {
     throw new OmegaError(
       'BAD_FRAGMENT',
@@ -572,6 +606,7 @@ export function decodeChunk(
   chunk: number,
   fragments: readonly Fragment[],
   chunkProof: InclusionProof,
+  options: DispersalOptions = {},
 ): { bytes: Uint8Array; culprits: number[] } {
   checkHeader(header);
   const chunks = chunkCount(header);
@@ -591,7 +626,7 @@ export function decodeChunk(
   const good = new Map<number, Uint8Array>();
   let committedRoot: Uint8Array | undefined;
   for (const f of fragments) {
-    const root = f.chunk === chunk ? verifyFragment(header, f, chunkProof) : undefined;
+    const root = f.chunk === chunk ? verifyFragment(header, f, chunkProof, options) : undefined;
     if (root === undefined) {
       culprits.push(f.index);
       continue;
@@ -615,7 +650,7 @@ export function decodeChunk(
   const data = code.decode(good);
   // AVID-M re-encode and compare: the n fragments the decoded data really encodes to must be the ones
   // committed, else a writer could make different k-subsets decode to different data.
-  const reencoded = commitChunk(chunk, code.encode(data));
+  const reencoded = commitChunk(chunk, code.encode(data), options);
   if (!equalBytes(reencoded.root, committedRoot)) {
     throw new OmegaError('NOT_A_CODEWORD', `chunk ${chunk}: committed fragments are not a codeword`);
   }
@@ -644,6 +679,7 @@ export function retrieve(
   header: DispersalHeader,
   fragments: readonly (readonly Fragment[])[],
   chunkProofs: readonly InclusionProof[],
+  options: DispersalOptions = {},
 ): { bytes: Uint8Array; culprits: number[] } {
   checkHeader(header);
   const chunks = chunkCount(header);
@@ -653,7 +689,7 @@ export function retrieve(
   const out = new Uint8Array(header.length);
   const culprits = new Set<number>();
   for (let c = 0; c < chunks; c++) {
-    const r = decodeChunk(header, c, fragments[c]!, chunkProofs[c]!);
+    const r = decodeChunk(header, c, fragments[c]!, chunkProofs[c]!, options);
     out.set(r.bytes, c * header.chunkSize);
     for (const i of r.culprits) culprits.add(i);
   }

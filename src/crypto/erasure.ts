@@ -79,8 +79,11 @@ function checkNk(n: number, k: number): void {
 // ── the code ───────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Builds the XOR schedule: which input packets (fragment position × 8 + bit) are XORed into each output
- * packet (output fragment o, bit r → `sources[o * 8 + r]`). It computing `out_o = Σ_t coeff(o, t) · in_t` in the bit-sliced representation. */
+ * Builds the XOR schedule computing `out_o = Σ_t coeff(o, t) · in_t` in the bit-sliced representation:
+ * which input packets (input fragment t, bit b → t × 8 + b) are XORed into each output packet (output
+ * fragment o, bit r → `sources[o × 8 + r]`). Bit r of `e · v` is the XOR of the bits b of v selected by
+ * row r of `bitMatrix(e)`.
+ */
 function scheduleFor(outputs: number, inputs: number, coeff: (o: number, t: number) => number): XorSchedule {
   const sources: Int32Array[] = [];
   for (let o = 0; o < outputs; o++) {
@@ -143,8 +146,8 @@ const codeCache = new Map<number, ErasureCode>();
 export class ErasureCode {
   readonly n: number;
   readonly k: number;
-  /** The m × k parity matrix A of the generator `[I ; A]`, row-major. */
-  readonly parity: Uint8Array;
+  /** The m × k parity matrix A of the generator `[I ; A]`, row-major (private: instances are shared). */
+  private readonly parity: Uint8Array;
   /** The XOR backend (`wasm-simd` where available, else `js`; both give the same bytes). */
   readonly backend: XorBackend;
   private readonly encodeSchedule: XorSchedule;
@@ -174,7 +177,22 @@ export class ErasureCode {
     return backend === this.backend ? this : new ErasureCode(this.n, this.k, backend, this.parity);
   }
 
-  /** Row `position` of the generator matrix `[I ; A]` (k coefficients). */
+  /** Entry (i, j) of the parity matrix A: parity fragment k + i = Σ_j A[i][j] · data fragment j. */
+  parityCoefficient(i: number, j: number): number {
+    if (
+      !Number.isInteger(i) ||
+      !Number.isInteger(j) ||
+      i < 0 ||
+      i >= this.n - this.k ||
+      j < 0 ||
+      j >= this.k
+    ) {
+      throw new OmegaError('OUT_OF_RANGE', `parity coefficient (${i}, ${j}) outside the matrix`);
+    }
+    return this.parity[i * this.k + j]!;
+  }
+
+  /** Row `position` of the generator matrix `[I ; A]` (k coefficients, a fresh copy). */
   generatorRow(position: number): Uint8Array {
     if (position < this.k) {
       const row = new Uint8Array(this.k);

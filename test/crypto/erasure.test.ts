@@ -72,7 +72,7 @@ function referenceParity(code: ErasureCode, data: readonly Uint8Array[]): Uint8A
     const shard = new Uint8Array(length);
     for (let p = 0; p < packetBytes * 8; p++) {
       let acc = 0;
-      for (let j = 0; j < code.k; j++) acc ^= gfMul(code.parity[i * code.k + j]!, symbol(data[j]!, p));
+      for (let j = 0; j < code.k; j++) acc ^= gfMul(code.parityCoefficient(i, j), symbol(data[j]!, p));
       for (let b = 0; b < 8; b++) shard[b * packetBytes + (p >> 3)]! |= ((acc >> b) & 1) << (p & 7);
     }
     out.push(shard);

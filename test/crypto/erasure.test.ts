@@ -25,7 +25,13 @@ import {
   verifyFragment,
 } from '../../src/crypto/erasure.js';
 import { gfMul } from '../../src/crypto/gf256.js';
-import { type InclusionProof, MerkleTree, merkleLeafHash, taggedLeaf } from '../../src/crypto/merkle.js';
+import {
+  type InclusionProof,
+  MerkleTree,
+  decodeInclusionProof,
+  merkleLeafHash,
+  taggedLeaf,
+} from '../../src/crypto/merkle.js';
 import { deterministicRandom } from '../../src/crypto/rand.js';
 import { defaultXorBackend, jsXorBackend } from '../../src/crypto/xor-kernel.js';
 import { isOmegaError } from '../../src/errors.js';
@@ -486,5 +492,46 @@ describe('dispersal: chunked encoding committed by a Merkle root', () => {
     expect(errorOf(() => decodeFragment(otherIndex))?.code).toBe('INVALID_ENCODING');
     const huge = new Writer().u32(0).u8(1).u32(0xffffffff).finish();
     expect(errorOf(() => decodeFragment(huge))?.code).toBe('LIMIT_EXCEEDED');
+  });
+});
+
+describe('decoders never crash on arbitrary bytes', () => {
+  it('fuzz: header, fragment and proof decoders either decode or throw an OmegaError', () => {
+    const input = deterministicRandom('fuzz/seed')(3000);
+    const { header, chunks } = disperse(input, { n: 5, k: 2, chunkSize: 1024 });
+    const seeds = [encodeDispersalHeader(header), encodeFragment(chunks[1]!.fragments[3]!)];
+    const decoders: ((b: Uint8Array) => unknown)[] = [
+      decodeDispersalHeader,
+      decodeFragment,
+      decodeInclusionProof,
+    ];
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }),
+          // Mutations of valid encodings reach deeper into the decoders than random bytes.
+          fc
+            .tuple(fc.constantFrom(...seeds), fc.nat(), fc.integer({ min: 1, max: 255 }))
+            .map(([seed, at, x]) => {
+              const b = seed.slice();
+              b[at % b.length]! ^= x;
+              return b;
+            }),
+          fc
+            .tuple(fc.constantFrom(...seeds), fc.nat())
+            .map(([seed, cut]) => seed.subarray(0, cut % seed.length)),
+        ),
+        (bytes) => {
+          for (const decode of decoders) {
+            try {
+              decode(bytes);
+            } catch (e) {
+              if (!isOmegaError(e)) throw e;
+            }
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });

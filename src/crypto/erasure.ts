@@ -151,6 +151,7 @@ export class ErasureCode {
   /** The XOR backend (`wasm-simd` where available, else `js`; both give the same bytes). */
   readonly backend: XorBackend;
   private readonly encodeSchedule: XorSchedule;
+  private readonly decodeSchedules = new Map<string, XorSchedule>();
 
   private constructor(n: number, k: number, backend: XorBackend, parity?: Uint8Array) {
     this.n = n;
@@ -281,12 +282,7 @@ export class ErasureCode {
     }
     if (missing.length === 0) return out;
 
-    // The rows of [I ; A] at the used positions form an invertible k × k matrix S with S · data = used;
-    // so data_j = Σ_t (S^-1)[j][t] · used_t.
-    const s = gfMatrix(this.k, this.k);
-    used.forEach((p, t) => s.data.set(this.generatorRow(p), t * this.k));
-    const inv = gfMatrixInvert(s);
-    const schedule = scheduleFor(missing.length, this.k, (o, t) => inv.data[missing[o]! * this.k + t]!);
+    const schedule = this.decodeSchedule(used, missing);
     const inputs = packetsOf(alignedCopies(usedShards), packetBytes);
     const outputs = packetsOf(
       missing.map((j) => out[j]!),
@@ -295,7 +291,30 @@ export class ErasureCode {
     this.backend.run(schedule, inputs, outputs, packetBytes);
     return out;
   }
+
+  /**
+   * The XOR schedule recovering the `missing` data shards from the shards at `used` (k positions, sorted).
+   * The rows of [I ; A] at the used positions form an invertible k × k matrix S with S · data = used, so
+   * data_j = Σ_t (S⁻¹)[j][t] · used_t. Cached per pattern, bounded (oldest evicted first).
+   */
+  private decodeSchedule(used: readonly number[], missing: readonly number[]): XorSchedule {
+    const key = used.join(',');
+    const cached = this.decodeSchedules.get(key);
+    if (cached !== undefined) return cached;
+    const s = gfMatrix(this.k, this.k);
+    used.forEach((p, t) => s.data.set(this.generatorRow(p), t * this.k));
+    const inv = gfMatrixInvert(s);
+    const schedule = scheduleFor(missing.length, this.k, (o, t) => inv.data[missing[o]! * this.k + t]!);
+    if (this.decodeSchedules.size >= DECODE_SCHEDULES_MAX) {
+      this.decodeSchedules.delete(this.decodeSchedules.keys().next().value!);
+    }
+    this.decodeSchedules.set(key, schedule);
+    return schedule;
+  }
 }
+
+/** Decode schedules kept per code (an erasure pattern tends to repeat for every chunk of a read). */
+const DECODE_SCHEDULES_MAX = 64;
 
 function checkShardLengths(shards: readonly Uint8Array[]): number {
   const first = shards[0];

@@ -594,6 +594,16 @@ export function verifyFragment(
   chunkProof: InclusionProof,
   options: DispersalOptions = {},
 ): Uint8Array | undefined {
+  return checkFragment(header, fragment, chunkProof, options)?.chunkRoot;
+}
+
+/** {@link verifyFragment}, also returning the fragment's leaf hash. */
+function checkFragment(
+  header: DispersalHeader,
+  fragment: Fragment,
+  chunkProof: InclusionProof,
+  options: DispersalOptions,
+): { chunkRoot: Uint8Array; leafHash: Uint8Array } | undefined {
   const chunks = chunkCount(header);
   const { chunk, index, bytes, proof } = fragment;
   if (!Number.isInteger(chunk) || chunk < 0 || chunk >= chunks) return undefined;
@@ -602,11 +612,12 @@ export function verifyFragment(
   if (bytes.length !== fragmentLength(chunkLength(header, chunk), header.k)) return undefined;
   if (proof.index !== index - 1 || proof.size !== header.n) return undefined;
   if (chunkProof.index !== chunk || chunkProof.size !== chunks) return undefined;
-  const chunkRoot = rootFromInclusionProof(fragmentLeafHash(chunk, index, bytes, options), proof);
+  const leafHash = fragmentLeafHash(chunk, index, bytes, options);
+  const chunkRoot = rootFromInclusionProof(leafHash, proof);
   if (chunkRoot === undefined) return undefined;
   const top = rootFromInclusionProof(merkleLeafHash(chunkLeaf(header, chunk, chunkRoot)), chunkProof);
   if (top === undefined || !equalBytes(top, header.root)) return undefined;
-  return chunkRoot;
+  return { chunkRoot, leafHash };
 }
 
 /** Throws BAD_FRAGMENT naming the fragment's index unless it verifies (see {@link verifyFragment}). */
@@ -660,18 +671,21 @@ export function decodeChunk(
     seen.add(f.index);
   }
   const culprits: number[] = [];
-  const good = new Map<number, Uint8Array>();
+  const good = new Map<number, { bytes: Uint8Array; leafHash: Uint8Array }>();
   let committedRoot: Uint8Array | undefined;
   for (const f of fragments) {
-    const root = f.chunk === chunk ? verifyFragment(header, f, chunkProof, options) : undefined;
-    if (root === undefined) {
+    const checked = f.chunk === chunk ? checkFragment(header, f, chunkProof, options) : undefined;
+    if (checked === undefined) {
       culprits.push(f.index);
       continue;
     }
     // Two different chunk roots cannot both verify at position `chunk` of one top tree (SHA-256).
-    invariant(committedRoot === undefined || equalBytes(root, committedRoot), 'one chunk, one root');
-    committedRoot = root;
-    good.set(f.index - 1, f.bytes);
+    invariant(
+      committedRoot === undefined || equalBytes(checked.chunkRoot, committedRoot),
+      'one chunk, one root',
+    );
+    committedRoot = checked.chunkRoot;
+    good.set(f.index - 1, { bytes: f.bytes, leafHash: checked.leafHash });
   }
   culprits.sort((a, b) => a - b);
   if (good.size < header.k || committedRoot === undefined) {
@@ -684,11 +698,17 @@ export function decodeChunk(
     );
   }
   const code = ErasureCode.get(header.n, header.k);
-  const data = code.decode(good);
+  const used = [...good.keys()].sort((a, b) => a - b).slice(0, header.k);
+  const data = code.decode(new Map(used.map((p) => [p, good.get(p)!.bytes])));
   // AVID-M re-encode and compare: the n fragments the decoded data really encodes to must be the ones
   // committed, else a writer could make different k-subsets decode to different data.
-  const reencoded = commitChunk(chunk, code.encode(data), options);
-  if (!equalBytes(reencoded.root, committedRoot)) {
+  // At the k used positions the re-encoding equals the input (S · data = used by construction), so their
+  // leaf hashes from verification are reused and only the other n − k fragments are hashed again.
+  const reencoded = code.encode(data);
+  const leafHashes = reencoded.map((bytes, p) =>
+    used.includes(p) ? good.get(p)!.leafHash : fragmentLeafHash(chunk, p + 1, bytes, options),
+  );
+  if (!equalBytes(MerkleTree.fromLeafHashes(leafHashes).root, committedRoot)) {
     throw new OmegaError('NOT_A_CODEWORD', `chunk ${chunk}: committed fragments are not a codeword`);
   }
   const bytesInChunk = chunkLength(header, chunk);

@@ -585,6 +585,36 @@ export function disperse(
 }
 
 /**
+ * Disperses a stream (any sync or async iterable of byte pieces, e.g. a Node `Readable`): yields each
+ * chunk's fragments as soon as the chunk is complete — memory stays at about one chunk and its n
+ * fragments, whatever the piece sizes (pieces are cut at chunk boundaries before encoding) — and returns
+ * the header and the chunks' top-tree proofs once the source ends.
+ *
+ * @example
+ * const it = disperseStream(readable, { n: 7, k: 3, chunkSize: 1 << 20 });
+ * let r;
+ * while (!(r = await it.next()).done) await storeFragments(r.value.fragments);
+ * const { header, chunkProofs } = r.value;
+ */
+export async function* disperseStream(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  params: ErasureParams,
+  options: DispersalOptions = {},
+): AsyncGenerator<EncodedChunk, { header: DispersalHeader; chunkProofs: InclusionProof[] }, undefined> {
+  const d = new Disperser(params, options);
+  for await (const piece of source) {
+    if (!(piece instanceof Uint8Array))
+      throw new OmegaError('INVALID_ENCODING', 'stream pieces must be bytes');
+    for (let offset = 0; offset < piece.length; offset += params.chunkSize) {
+      yield* d.push(piece.subarray(offset, offset + params.chunkSize));
+    }
+  }
+  const last = d.finish();
+  yield* last.chunks;
+  return { header: last.header, chunkProofs: last.chunkProofs };
+}
+
+/**
  * The chunk root a fragment proves, if the fragment and its proofs verify against the header's root;
  * undefined otherwise. `chunkProof` is the chunk's inclusion proof in the top tree.
  */

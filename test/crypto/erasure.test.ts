@@ -16,6 +16,7 @@ import {
   decodeDispersalHeader,
   decodeFragment,
   disperse,
+  disperseStream,
   encodeDispersalHeader,
   encodeFragment,
   expectFragment,
@@ -328,6 +329,32 @@ describe('dispersal: chunked encoding committed by a Merkle root', () => {
     expect(chunks.map((c) => toHex(c.root))).toEqual(whole.chunks.map((c) => toHex(c.root)));
     expect(errorOf(() => d.push(new Uint8Array(1)))?.code).toBe('INVALID_ARGUMENT');
     expect(errorOf(() => d.finish())?.code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('disperseStream over an async iterable yields chunk by chunk and returns the same header', async () => {
+    const input = deterministicRandom('dispersal/async')(9_000);
+    const params = { n: 6, k: 4, chunkSize: 2_000 };
+    async function* pieces(): AsyncGenerator<Uint8Array> {
+      // One piece larger than several chunks, then odd-sized ones, each after a turn of the event loop.
+      await Promise.resolve();
+      yield input.subarray(0, 5_500);
+      for (let o = 5_500; o < input.length; o += 700)
+        yield input.subarray(o, Math.min(o + 700, input.length));
+    }
+    const it = disperseStream(pieces(), params);
+    const chunks: EncodedChunk[] = [];
+    let r = await it.next();
+    while (r.done !== true) {
+      chunks.push(r.value);
+      r = await it.next();
+    }
+    const whole = disperse(input, params);
+    expect(chunks.map((c) => c.chunk)).toEqual([0, 1, 2, 3, 4]);
+    expect(toHex(r.value.header.root)).toBe(toHex(whole.header.root));
+    const picked = chunks.map((c) => c.fragments.slice(2));
+    expect(toHex(retrieve(r.value.header, picked, r.value.chunkProofs).bytes)).toBe(toHex(input));
+    const bad = disperseStream([new Uint8Array(3), 'x' as any], params);
+    await expect(bad.next()).rejects.toThrow(/INVALID_ENCODING/);
   });
 
   it('an injected native SHA-256 (node:crypto) commits and verifies exactly like the default', () => {

@@ -38,7 +38,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Reader } from '../codec.js';
 import { Writer, decodeAll } from '../codec.js';
-import { OmegaError, invariant } from '../errors.js';
+import { OmegaError, invariant, isOmegaError } from '../errors.js';
 import { equalBytes, lengthPrefixed, u32be, utf8 } from './bytes.js';
 import { type XorBackend, type XorSchedule, XOR_PACKET_ALIGN, defaultXorBackend } from './xor-kernel.js';
 import { bitMatrix, bitMatrixWeight, gfInv, gfMatrix, gfMatrixInvert, gfMul } from './gf256.js';
@@ -755,6 +755,47 @@ export function decodeChunk(
     if (data[j]!.subarray(end - start).some((b) => b !== 0)) throw nonZeroPadding(chunk);
   }
   return { bytes: out, culprits };
+}
+
+/**
+ * A proof that a dispersal's chunk is not a valid encoding (AVID-M's "proof of incorrect encoding",
+ * research/protocol-design.md §8.1): k fragments of the chunk, each verifying against the header's root,
+ * whose decoding re-encodes to another chunk root (or has non-zero padding). Anyone holding the header
+ * can check it, so a reader that hit NOT_A_CODEWORD can post it to the log and every replica marks the
+ * object invalid without fetching anything.
+ */
+export interface MalEncodingProof {
+  readonly chunk: number;
+  readonly fragments: readonly Fragment[];
+  readonly chunkProof: InclusionProof;
+}
+
+/**
+ * True iff `proof` shows chunk `proof.chunk` of the dispersal is not a codeword: exactly k distinct
+ * fragments, all verifying against `header.root`, and {@link decodeChunk} on them reports NOT_A_CODEWORD.
+ * Because a codeword decodes consistently from every k-subset, no proof exists for an honest dispersal.
+ */
+export function verifyMalEncodingProof(
+  header: DispersalHeader,
+  proof: MalEncodingProof,
+  options: DispersalOptions = {},
+): boolean {
+  checkHeader(header);
+  if (proof.fragments.length !== header.k) return false;
+  const indices = new Set(proof.fragments.map((f) => f.index));
+  if (indices.size !== header.k) return false;
+  for (const f of proof.fragments) {
+    if (f.chunk !== proof.chunk || verifyFragment(header, f, proof.chunkProof, options) === undefined) {
+      return false;
+    }
+  }
+  try {
+    decodeChunk(header, proof.chunk, proof.fragments, proof.chunkProof, options);
+    return false;
+  } catch (e) {
+    if (isOmegaError(e, 'NOT_A_CODEWORD')) return true;
+    throw e;
+  }
 }
 
 function nonZeroPadding(chunk: number): OmegaError {

@@ -24,6 +24,7 @@ import {
   fragmentLength,
   retrieve,
   verifyFragment,
+  verifyMalEncodingProof,
 } from '../../src/crypto/erasure.js';
 import { gfMul } from '../../src/crypto/gf256.js';
 import {
@@ -448,8 +449,28 @@ describe('dispersal: chunked encoding committed by a Merkle root', () => {
         // Without the check, subsets without fragment n would decode the honest data and subsets with it
         // would decode garbage: every reader must instead reach the same verdict.
         expect(errorOf(() => decodeChunk(header, 0, picked, chunkProof))?.code).toBe('NOT_A_CODEWORD');
+        // Any such subset is a proof anyone can check against the header alone.
+        expect(verifyMalEncodingProof(header, { chunk: 0, fragments: picked, chunkProof })).toBe(true);
       }
     }
+  });
+
+  it('no proof of incorrect encoding exists for an honest dispersal, and malformed proofs are refused', () => {
+    const input = deterministicRandom('dispersal/honest-proof')(3000);
+    const { header, chunks, chunkProofs } = disperse(input, { n: 5, k: 2, chunkSize: 1000 });
+    const fr = chunks[1]!.fragments;
+    for (const subset of subsets(5, 2)) {
+      const fragments = subset.map((p) => fr[p]!);
+      expect(verifyMalEncodingProof(header, { chunk: 1, fragments, chunkProof: chunkProofs[1]! })).toBe(
+        false,
+      );
+    }
+    // Too few, duplicated, or non-verifying fragments are not a proof.
+    const proofOf = (fragments: Fragment[]): boolean =>
+      verifyMalEncodingProof(header, { chunk: 1, fragments, chunkProof: chunkProofs[1]! });
+    expect(proofOf([fr[0]!])).toBe(false);
+    expect(proofOf([fr[0]!, fr[0]!])).toBe(false);
+    expect(proofOf([fr[0]!, { ...fr[1]!, bytes: fr[1]!.bytes.map((b) => b ^ 1) }])).toBe(false);
   });
 
   it('non-zero padding is rejected: the committed length leaves one valid encoding', () => {
@@ -460,6 +481,9 @@ describe('dispersal: chunked encoding committed by a Merkle root', () => {
     const { header, fragments, chunkProof } = commitArbitrary(4, 2, 40, 40, shards);
     expect(errorOf(() => decodeChunk(header, 0, fragments.slice(2), chunkProof))?.code).toBe(
       'NOT_A_CODEWORD',
+    );
+    expect(verifyMalEncodingProof(header, { chunk: 0, fragments: fragments.slice(1, 3), chunkProof })).toBe(
+      true,
     );
   });
 

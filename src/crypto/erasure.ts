@@ -891,3 +891,26 @@ export function encodeFragment(f: Fragment): Uint8Array {
 export function decodeFragment(bytes: Uint8Array): Fragment {
   return decodeAll(bytes, readFragment);
 }
+
+/** Proof of incorrect encoding: `u32 chunk || chunk InclusionProof || u8 count || count × Fragment`. */
+export function encodeMalEncodingProof(proof: MalEncodingProof): Uint8Array {
+  const w = new Writer();
+  w.u32(proof.chunk);
+  writeInclusionProof(w, proof.chunkProof);
+  w.u8(proof.fragments.length);
+  for (const f of proof.fragments) writeFragment(w, f);
+  return w.finish();
+}
+
+export function decodeMalEncodingProof(bytes: Uint8Array): MalEncodingProof {
+  return decodeAll(bytes, (r) => {
+    const chunk = r.u32();
+    const chunkProof = readInclusionProof(r);
+    if (chunkProof.index !== chunk)
+      throw new OmegaError('INVALID_ENCODING', 'chunk proof is for another chunk');
+    const count = r.u8();
+    const fragments: Fragment[] = [];
+    for (let i = 0; i < count; i++) fragments.push(readFragment(r));
+    return { chunk, chunkProof, fragments };
+  });
+}

@@ -15,10 +15,12 @@ import {
   decodeChunk,
   decodeDispersalHeader,
   decodeFragment,
+  decodeMalEncodingProof,
   disperse,
   disperseStream,
   encodeDispersalHeader,
   encodeFragment,
+  encodeMalEncodingProof,
   expectFragment,
   fragmentLeafHash,
   fragmentLength,
@@ -449,8 +451,13 @@ describe('dispersal: chunked encoding committed by a Merkle root', () => {
         // Without the check, subsets without fragment n would decode the honest data and subsets with it
         // would decode garbage: every reader must instead reach the same verdict.
         expect(errorOf(() => decodeChunk(header, 0, picked, chunkProof))?.code).toBe('NOT_A_CODEWORD');
-        // Any such subset is a proof anyone can check against the header alone.
-        expect(verifyMalEncodingProof(header, { chunk: 0, fragments: picked, chunkProof })).toBe(true);
+        // Any such subset is a proof anyone can check against the header alone, also after a round trip
+        // through its byte format.
+        const proof = { chunk: 0, fragments: picked, chunkProof };
+        expect(verifyMalEncodingProof(header, proof)).toBe(true);
+        expect(verifyMalEncodingProof(header, decodeMalEncodingProof(encodeMalEncodingProof(proof)))).toBe(
+          true,
+        );
       }
     }
   });
@@ -549,12 +556,21 @@ describe('dispersal: chunked encoding committed by a Merkle root', () => {
 describe('decoders never crash on arbitrary bytes', () => {
   it('fuzz: header, fragment and proof decoders either decode or throw an OmegaError', () => {
     const input = deterministicRandom('fuzz/seed')(3000);
-    const { header, chunks } = disperse(input, { n: 5, k: 2, chunkSize: 1024 });
-    const seeds = [encodeDispersalHeader(header), encodeFragment(chunks[1]!.fragments[3]!)];
+    const { header, chunks, chunkProofs } = disperse(input, { n: 5, k: 2, chunkSize: 1024 });
+    const seeds = [
+      encodeDispersalHeader(header),
+      encodeFragment(chunks[1]!.fragments[3]!),
+      encodeMalEncodingProof({
+        chunk: 1,
+        fragments: chunks[1]!.fragments.slice(0, 2),
+        chunkProof: chunkProofs[1]!,
+      }),
+    ];
     const decoders: ((b: Uint8Array) => unknown)[] = [
       decodeDispersalHeader,
       decodeFragment,
       decodeInclusionProof,
+      decodeMalEncodingProof,
     ];
     fc.assert(
       fc.property(

@@ -68,6 +68,10 @@ export const ERROR_CODES = {
   SEND_QUEUE_FULL: 'A frame was refused because the bounded send queue of its peer is full.',
   UNKNOWN_PEER: 'A replica index is not a member of the configured committee.',
   TRANSPORT_CLOSED: 'A transport operation was attempted after close().',
+  BAD_INCLUSION_PROOF: 'A Merkle inclusion proof does not verify against its root.',
+  BAD_FRAGMENT: 'An erasure-coded fragment does not verify against the committed dispersal root.',
+  NOT_A_CODEWORD:
+    'The committed fragments are not a valid encoding (re-encoding the decoded data gives another root, or the padding is not zero).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -24,6 +24,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Reader, Writer } from '../../codec.js';
+import type { ErrorCode } from '../../errors.js';
 import { OmegaError } from '../../errors.js';
 import { equalBytes, lengthPrefixed, utf8 } from '../../crypto/bytes.js';
 import { findOperation } from './operations.js';
@@ -122,6 +123,24 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     hash: envelopeHash(bytes),
   };
 }
+
+/**
+ * Every code {@link checkEnvelope} can throw. Each is a pure function of the envelope bytes and the chain
+ * id, so all correct replicas agree on it: the SDK may report `fail` when f+1 replicas reject a request
+ * with the same one of these codes (docs/api.md, "SDK outcomes").
+ */
+export const STATELESS_CHECK_CODES: readonly ErrorCode[] = [
+  'INVALID_ENCODING',
+  'INVALID_LENGTH',
+  'OUT_OF_RANGE',
+  'LIMIT_EXCEEDED',
+  'UNSUPPORTED_VERSION',
+  'WRONG_CHAIN',
+  'INVALID_WINDOW',
+  'UNKNOWN_OPERATION',
+  'INVALID_PRINCIPAL',
+  'BAD_SIGNATURE',
+];
 
 /** What `checkEnvelope` checks against. */
 export interface EnvelopeCheckContext {

@@ -2,7 +2,12 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/crypto/bytes.js';
-import { MACHINE_LIMITS, decodeResult, replySignBytes } from '../../src/core/machine/index.js';
+import {
+  MACHINE_LIMITS,
+  decodeEnvelope,
+  decodeResult,
+  replySignBytes,
+} from '../../src/core/machine/index.js';
 import { API_ROUTES, ReplicaMetrics, createApiServer } from '../../src/api/index.js';
 import { CHAIN, client, envelope } from '../machine/helpers.js';
 import { FakeNode } from './fake-node.js';
@@ -223,12 +228,21 @@ describe('POST /v1/requests', () => {
     expect(node.machine.seenCount).toBe(0);
   });
 
-  it('a replayed request id gets a signed DUPLICATE_REQUEST result and is applied once', async () => {
-    const req = b64(envelope(client('alice')));
-    expect(
-      decodeResult(Buffer.from((await submitJson({ envelope: req })).json().result, 'base64url')).status.ok,
-    ).toBe(true);
-    const again = decodeResult(Buffer.from((await submitJson({ envelope: req })).json().result, 'base64url'));
+  it('a replayed request id (new envelope, same id) gets a signed DUPLICATE_REQUEST result and is applied once', async () => {
+    const alice = client('alice');
+    const first = envelope(alice);
+    const replay = envelope(alice, {
+      requestId: decodeEnvelope(first).requestId,
+      body: new Uint8Array(5),
+    });
+    const ok = decodeResult(
+      new Uint8Array(Buffer.from((await submitJson({ envelope: b64(first) })).json().result, 'base64url')),
+    );
+    expect(ok.status.ok).toBe(true);
+    const again = decodeResult(
+      new Uint8Array(Buffer.from((await submitJson({ envelope: b64(replay) })).json().result, 'base64url')),
+    );
+    expect(again.requestId).toEqual(ok.requestId);
     expect(again.status).toEqual({ ok: false, code: 'DUPLICATE_REQUEST' });
     expect(node.machine.seenCount).toBe(1);
   });

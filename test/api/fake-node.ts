@@ -7,7 +7,13 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { deterministicRandom } from '../../src/crypto/rand.js';
 import { OmegaError } from '../../src/errors.js';
-import { ReplicatedMachine, encodeResult, replySignBytes } from '../../src/core/machine/index.js';
+import {
+  ReplicatedMachine,
+  encodeResult,
+  envelopeHash,
+  replySignBytes,
+} from '../../src/core/machine/index.js';
+import { toHex } from '../../src/crypto/bytes.js';
 import type { ClusterInfo, ReplicaNode, ReplicaStatus, SignedReply } from '../../src/api/node.js';
 import { nodeEd25519Signer, nodeEd25519Verify } from '../../src/api/ed25519.js';
 import { CHAIN } from '../machine/helpers.js';
@@ -23,6 +29,8 @@ export class FakeNode implements ReplicaNode {
   /** Block time of the next block. */
   timeMs = 1_030_000;
   private readonly sign: (m: Uint8Array) => Uint8Array;
+  /** Recent replies by envelope hash (the ReplicaNode contract: re-sent envelopes are not re-proposed). */
+  private readonly recent = new Map<string, SignedReply>();
 
   constructor(readonly index = 1) {
     const seed = deterministicRandom(`replica-${index}`)(32);
@@ -68,17 +76,22 @@ export class FakeNode implements ReplicaNode {
       case 'bug':
         return Promise.reject(new Error('boom: secret internal detail'));
       case 'apply': {
+        const key = toHex(envelopeHash(envelope));
+        const cached = this.recent.get(key);
+        if (cached !== undefined) return Promise.resolve(cached);
         const [result] = this.machine.apply({
           height: this.machine.height + 1,
           timeMs: this.timeMs,
           requests: [envelope],
         });
         const resultBytes = encodeResult(result!);
-        return Promise.resolve({
+        const reply = {
           resultBytes,
           replicaIndex: this.index,
           signature: this.sign(replySignBytes(CHAIN, resultBytes)),
-        });
+        };
+        this.recent.set(key, reply);
+        return Promise.resolve(reply);
       }
     }
   }

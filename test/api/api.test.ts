@@ -1,5 +1,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES } from '../../src/errors.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/crypto/bytes.js';
 import {
@@ -423,5 +425,50 @@ describe('logs and CORS', () => {
     });
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
     await strict.close();
+  });
+});
+
+describe('fuzzing the request route', () => {
+  it('arbitrary JSON bodies and raw bytes always get a documented 4xx code, never a 5xx, and never reach the node', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue().map((v) => ({ type: 'application/json', payload: JSON.stringify(v) })),
+          fc
+            .record({ envelope: fc.string() })
+            .map((v) => ({ type: 'application/json', payload: JSON.stringify(v) })),
+          fc.string().map((s) => ({ type: 'application/json', payload: s })),
+          fc
+            .uint8Array({ maxLength: 400 })
+            .map((b) => ({ type: 'application/octet-stream', payload: Buffer.from(b) })),
+        ),
+        async ({ type, payload }) => {
+          const res = await app.inject({
+            method: 'POST',
+            url: '/v1/requests',
+            headers: { 'content-type': type },
+            payload,
+          });
+          const body = res.json();
+          return (
+            res.statusCode >= 400 &&
+            res.statusCode < 500 &&
+            Object.hasOwn(ERROR_CODES, body.error.code) &&
+            node.submitted.length === 0
+          );
+        },
+      ),
+      { seed: 2026, numRuns: 150 },
+    );
+  });
+
+  it('a POST without a content type is 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/requests',
+      payload: 'x',
+      headers: { 'content-type': '' },
+    });
+    expectRejected(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 });

@@ -14,8 +14,22 @@ const PKCS8_PREFIX = Uint8Array.from([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ]);
 
+/**
+ * Parsed keys of recent principals: importing a key costs about as much as a verification, and a
+ * client sends many requests under one key. Bounded (oldest entry evicted first).
+ */
+const KEY_CACHE_ENTRIES_MAX = 4096;
+const keyCache = new Map<string, KeyObject>();
+
 function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  const id = Buffer.from(publicKey).toString('hex');
+  let key = keyCache.get(id);
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    if (keyCache.size >= KEY_CACHE_ENTRIES_MAX) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(id, key);
+  }
+  return key;
 }
 
 /** Native Ed25519 verification; returns false (never throws) on a malformed key or signature. */

@@ -26,7 +26,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { Reader, Writer } from '../../codec.js';
 import type { ErrorCode } from '../../errors.js';
 import { OmegaError } from '../../errors.js';
-import { equalBytes, lengthPrefixed, utf8 } from '../../crypto/bytes.js';
+import { equalBytes, lengthPrefixed, toHex, utf8 } from '../../crypto/bytes.js';
 import { findOperation } from './operations.js';
 import { MACHINE_LIMITS, PRINCIPAL_BYTES, REQUEST_ID_BYTES, SIGNATURE_BYTES } from './limits.js';
 
@@ -198,15 +198,30 @@ export function checkEnvelope(bytes: Uint8Array, ctx: EnvelopeCheckContext): Env
  * part's discrete logarithm.
  */
 export function checkPrincipal(principal: Uint8Array): void {
-  let ok = false;
-  try {
-    const p = ed25519.Point.fromBytes(principal, false);
-    ok = equalBytes(p.toBytes(), principal) && !p.isSmallOrder();
-  } catch {
-    ok = false;
+  if (principal.length !== 32) throw new OmegaError('INVALID_PRINCIPAL', 'principal must be 32 bytes');
+  const id = toHex(principal);
+  let ok = validPrincipals.get(id);
+  if (ok === undefined) {
+    try {
+      const p = ed25519.Point.fromBytes(principal, false);
+      ok = equalBytes(p.toBytes(), principal) && !p.isSmallOrder();
+    } catch {
+      ok = false;
+    }
+    if (validPrincipals.size >= PRINCIPAL_MEMO_ENTRIES_MAX)
+      validPrincipals.delete(validPrincipals.keys().next().value!);
+    validPrincipals.set(id, ok);
   }
   if (!ok) throw new OmegaError('INVALID_PRINCIPAL', 'principal is not a canonical large-order Ed25519 key');
 }
+
+/**
+ * Memo of {@link checkPrincipal}'s verdicts: decoding a point (a square root in the field) costs about
+ * as much as a native signature check, and clients send many requests under one key. The verdict is a
+ * pure function of the bytes, so the memo cannot change any outcome. Bounded, oldest evicted first.
+ */
+const PRINCIPAL_MEMO_ENTRIES_MAX = 4096;
+const validPrincipals = new Map<string, boolean>();
 
 function writeUnsigned(w: Writer, e: UnsignedEnvelope): void {
   w.u8(e.version);

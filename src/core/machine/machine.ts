@@ -19,7 +19,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Reader, Writer } from '../../codec.js';
-import { lengthPrefixed, toHex, utf8 } from '../../crypto/bytes.js';
+import { lengthPrefixed, utf8 } from '../../crypto/bytes.js';
 import { OmegaError, invariant, isOmegaError } from '../../errors.js';
 import type { Ed25519Verify, Envelope } from './envelope.js';
 import { checkEnvelope, decodeEnvelope, envelopeHash } from './envelope.js';
@@ -58,7 +58,10 @@ const SECOND_MS = 1000;
 export class ReplicatedMachine {
   private heightValue = 0;
   private timeMsValue = 0;
-  /** (principal ‖ requestId) as hex → notAfterMs. Invariant: every notAfterMs ≥ timeMs. */
+  /**
+   * (principal ‖ requestId) as a binary string (one char per byte, so string order is byte order) →
+   * notAfterMs. Invariant: every notAfterMs ≥ timeMs.
+   */
   private readonly seen = new Map<string, number>();
   /** floor(notAfterMs / 1000) → keys: lets a block prune expired ids without scanning the whole set. */
   private readonly expiry = new Map<number, string[]>();
@@ -86,7 +89,7 @@ export class ReplicatedMachine {
     m.timeMsValue = r.u64Number();
     let previous = '';
     r.array(MACHINE_LIMITS.seenRequestsMax, (rr) => {
-      const key = toHex(rr.fixed(PRINCIPAL_BYTES)) + toHex(rr.fixed(REQUEST_ID_BYTES));
+      const key = seenKey(rr.fixed(PRINCIPAL_BYTES), rr.fixed(REQUEST_ID_BYTES));
       const notAfterMs = rr.u64Number();
       if (key <= previous)
         throw new OmegaError('NON_CANONICAL', 'snapshot entries must be sorted and unique');
@@ -143,7 +146,7 @@ export class ReplicatedMachine {
     w.u8(SNAPSHOT_VERSION).string(this.config.chainId).u64(this.heightValue).u64(this.timeMsValue);
     w.u32(keys.length);
     for (const key of keys) {
-      w.fixed(hexToBytes(key), PRINCIPAL_BYTES + REQUEST_ID_BYTES);
+      w.fixed(seenKeyBytes(key), PRINCIPAL_BYTES + REQUEST_ID_BYTES);
       w.u64(this.seen.get(key)!);
     }
     return w.finish();
@@ -173,7 +176,7 @@ export class ReplicatedMachine {
     // The validity window is checked against the block time (inclusive at both ends), never a clock.
     if (this.timeMsValue < envelope.notBeforeMs) return error('REQUEST_NOT_YET_VALID');
     if (this.timeMsValue > envelope.notAfterMs) return error('REQUEST_EXPIRED');
-    const key = toHex(envelope.principal) + toHex(envelope.requestId);
+    const key = seenKey(envelope.principal, envelope.requestId);
     if (this.seen.has(key)) return error('DUPLICATE_REQUEST');
     if (this.seen.size >= (this.config.seenRequestsMax ?? MACHINE_LIMITS.seenRequestsMax))
       return error('CAPACITY_EXHAUSTED');
@@ -258,8 +261,12 @@ export class ReplicatedMachine {
   }
 }
 
-function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+function seenKey(principal: Uint8Array, requestId: Uint8Array): string {
+  return String.fromCharCode(...principal, ...requestId);
+}
+
+function seenKeyBytes(key: string): Uint8Array {
+  const out = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) out[i] = key.charCodeAt(i);
   return out;
 }

@@ -184,3 +184,40 @@ describe('configuration', () => {
     expect(() => new OmegaClient({ cluster: good, secretKey: new Uint8Array(16) })).toThrow(/INVALID_LENGTH/);
   });
 });
+
+describe('malformed replies name their sender', () => {
+  const tampers: [string, (res: Response) => Promise<Response>][] = [
+    ['an oversized body', () => Promise.resolve(new Response('x'.repeat(300_000), { status: 200 }))],
+    ['a body that is not JSON', () => Promise.resolve(new Response('not json', { status: 200 }))],
+    [
+      'an extra field',
+      async (res) =>
+        new Response(JSON.stringify({ ...((await res.json()) as object), extra: 1 }), { status: 200 }),
+    ],
+    [
+      'another replica index',
+      async (res) =>
+        new Response(JSON.stringify({ ...((await res.json()) as object), replicaIndex: 2 }), { status: 200 }),
+    ],
+    [
+      'an undecodable result',
+      async (res) =>
+        new Response(JSON.stringify({ ...((await res.json()) as object), result: 'AAAA' }), { status: 200 }),
+    ],
+  ];
+  for (const [name, tamper] of tampers) {
+    it(`a reply with ${name} is not counted and its sender is a culprit`, async () => {
+      cluster.set(3, 'hang');
+      cluster.set(4, 'hang');
+      const replica1 = cluster.config().replicas[0]!.url;
+      const tampering: typeof fetch = async (input, init) => {
+        const res = await fetch(input, init);
+        const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+        return url.startsWith(replica1) ? tamper(res) : res;
+      };
+      const o = await newClient('alice', { fanout: 'all', timeoutMs: 1_000, fetch: tampering }).ping(payload);
+      expect(o.outcome).toBe('unknown');
+      expect(o.culprits).toEqual([1]);
+    });
+  }
+});

@@ -180,7 +180,8 @@ export async function createApiServer(
       method: route.method,
       url: route.url,
       ...(route.bodyLimitBytes === undefined ? {} : { bodyLimit: route.bodyLimitBytes }),
-      schema: route.fastifySchema,
+      // No route takes query parameters: any is an unknown field (INVALID_REQUEST).
+      schema: { querystring: NO_QUERY, ...route.fastifySchema },
       handler: handlers[route.operationId],
     });
   }
@@ -218,6 +219,8 @@ function messageOf(error: Error): string {
   // OmegaError messages start with "CODE: "; the code is already a field.
   return error.message.replace(/^[A-Z_]+: /, '').slice(0, 300);
 }
+
+const NO_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 const SIZE_KEYWORDS = new Set(['maxLength', 'maxItems', 'maxProperties']);
 

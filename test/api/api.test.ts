@@ -278,6 +278,18 @@ describe('other routes', () => {
     expectRejected(await app.inject({ method: 'GET', url: '/v1/requests' }), 404, 'NOT_FOUND');
   });
 
+  it('query parameters are unknown fields: 400 INVALID_REQUEST', async () => {
+    expectRejected(await app.inject({ method: 'GET', url: '/v1/info?debug=1' }), 400, 'INVALID_REQUEST');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/requests?x=1',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ envelope: b64(envelope(client('alice'))) }),
+    });
+    expectRejected(res, 400, 'INVALID_REQUEST');
+    expect(node.submitted).toHaveLength(0);
+  });
+
   it('GET /v1/info and /v1/status report the node', async () => {
     const info = (await app.inject({ method: 'GET', url: '/v1/info' })).json();
     expect(info).toEqual({

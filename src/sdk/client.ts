@@ -58,6 +58,11 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /** Replicas contacted at once (default 2f+1; 'all' for every replica). More are tried on failure. */
   readonly fanout?: number | 'all';
+  /**
+   * While undecided, contact one more replica every hedgeMs (default 2,000), so replicas that accept a
+   * request and never answer cannot stall it until the deadline.
+   */
+  readonly hedgeMs?: number;
   /** notBefore = now − clockSkewMs, tolerating a client clock ahead of block time (default 30,000). */
   readonly clockSkewMs?: number;
   /** Largest reply body read from a replica (default 256 KiB); a larger one is a bad reply. */
@@ -120,6 +125,7 @@ export class OmegaClient {
   private readonly timeoutMs: number;
   private readonly fanout: number;
   private readonly clockSkewMs: number;
+  private readonly hedgeMs: number;
   private readonly replyBytesMax: number;
   private readonly fetchFn: typeof fetch;
   private readonly now: () => number;
@@ -138,6 +144,7 @@ export class OmegaClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.fanout = options.fanout === 'all' ? n : Math.min(n, Math.max(f + 1, options.fanout ?? 2 * f + 1));
     this.clockSkewMs = options.clockSkewMs ?? 30_000;
+    this.hedgeMs = options.hedgeMs ?? 2_000;
     this.replyBytesMax = options.replyBytesMax ?? 256 * 1024;
     this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = options.now ?? (() => Date.now());
@@ -246,14 +253,22 @@ export class OmegaClient {
     };
     for (let i = 0; i < this.fanout; i++) launch();
 
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<'deadline'>((resolve) => {
-      timer = setTimeout(() => resolve('deadline'), this.timeoutMs);
-    });
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const after = <T>(ms: number, value: T): Promise<T> =>
+      new Promise<T>((resolve) => {
+        timers.push(setTimeout(() => resolve(value), ms));
+      });
+    const deadline = after(this.timeoutMs, 'deadline' as const);
+    let hedge = after(this.hedgeMs, 'hedge' as const);
     const evidence = (): Evidence => ({ culprits: [...culprits].sort((a, b) => a - b) });
     try {
       while (inflight.size > 0) {
-        const settled = await Promise.race([deadline, ...inflight.values()]);
+        const settled = await Promise.race([deadline, hedge, ...inflight.values()]);
+        if (settled === 'hedge') {
+          launch();
+          hedge = after(this.hedgeMs, 'hedge' as const);
+          continue;
+        }
         if (settled === 'deadline') {
           return {
             outcome: 'unknown',
@@ -305,7 +320,7 @@ export class OmegaClient {
         ...evidence(),
       };
     } finally {
-      clearTimeout(timer);
+      for (const t of timers) clearTimeout(t);
       controller.abort();
     }
   }

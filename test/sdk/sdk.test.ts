@@ -112,6 +112,14 @@ describe('faults: retries, then unknown', () => {
     for (const seed of ['s1', 's2', 's3', 's4']) expectOk(await newClient(seed).ping(payload));
   });
 
+  it('replicas that accept and never answer do not stall a minimal fanout: hedging brings in the others', async () => {
+    cluster.set(1, 'hang');
+    cluster.set(2, 'hang');
+    for (const seed of ['h1', 'h2', 'h3', 'h4']) {
+      expectOk(await newClient(seed, { fanout: 2, hedgeMs: 50 }).ping(payload));
+    }
+  });
+
   it('replicas that never answer: unknown at the deadline', async () => {
     for (const i of [1, 2, 3, 4]) cluster.set(i, 'hang');
     const started = Date.now();

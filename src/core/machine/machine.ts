@@ -182,11 +182,11 @@ export class ReplicatedMachine {
       return error('CAPACITY_EXHAUSTED');
     // From here the request counts as applied, whatever the operation says: a retry is a replay.
     this.remember(key, envelope.notAfterMs);
-    const status = this.execute(envelope, index);
+    const status = this.execute(envelope);
     return { ...base, status };
   }
 
-  private execute(envelope: Envelope, _index: number): ResultStatus {
+  private execute(envelope: Envelope): ResultStatus {
     try {
       const op = operationFor(envelope.operation);
       const output = op.execute(

@@ -195,7 +195,11 @@ function envelopeBytesOf(req: FastifyRequest): Uint8Array {
     }
     return new Uint8Array(req.body);
   }
-  return fromBase64url((req.body as { envelope: string }).envelope);
+  // The schema has validated JSON bodies; this guard keeps a future content type from slipping through.
+  const envelope = (req.body as { envelope?: unknown } | null)?.envelope;
+  if (typeof envelope !== 'string')
+    throw new OmegaError('INVALID_REQUEST', 'body must be {"envelope": "<base64url>"}');
+  return fromBase64url(envelope);
 }
 
 /** Strict base64url: the schema already restricted the alphabet; reject non-canonical trailing bits. */

@@ -72,6 +72,28 @@ export const ERROR_CODES = {
   BAD_FRAGMENT: 'An erasure-coded fragment does not verify against the committed dispersal root.',
   NOT_A_CODEWORD:
     'The committed fragments are not a valid encoding (re-encoding the decoded data gives another root, or the padding is not zero).',
+
+  // ── replicated state machine (src/core/machine) ─────────────────────────────────────────────────
+  WRONG_CHAIN: 'A request names a different chain id than the cluster that received it.',
+  INVALID_PRINCIPAL: 'A principal is not a canonical Ed25519 public key of large order.',
+  INVALID_WINDOW: 'A request validity window is empty or longer than the allowed maximum.',
+  REQUEST_NOT_YET_VALID: 'The block time is before the request validity window opens (notBefore).',
+  REQUEST_EXPIRED: 'The block time is after the request validity window closed (notAfter).',
+  DUPLICATE_REQUEST: 'A request with this principal and request id was already applied (replay).',
+  UNKNOWN_OPERATION: 'A request names an operation tag this state machine does not know.',
+  CAPACITY_EXHAUSTED: 'The replicated state has no room for this request now (deterministic; retry later).',
+
+  // ── HTTP API and SDK (src/api, src/sdk) ─────────────────────────────────────────────────────────
+  INVALID_REQUEST:
+    'An HTTP request fails schema validation (malformed JSON, missing, unknown or mistyped fields).',
+  UNSUPPORTED_MEDIA_TYPE: 'An HTTP request body has a content type the route does not accept.',
+  NOT_FOUND: 'No such HTTP route.',
+  NOT_READY:
+    'The replica is not ready to serve requests (starting, catching up, or without a quorum of peers).',
+  OVERLOADED: 'A bounded queue of the replica is full; retry later or at another replica.',
+  DECISION_TIMEOUT: 'A request was admitted but not decided within the deadline; it may still take effect.',
+  INTERNAL: 'An unexpected internal error; the request may or may not have taken effect.',
+  BAD_REPLY: 'A replica reply is malformed, not bound to the request, or signed by the wrong replica.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,162 @@
+/**
+ * Prometheus metrics of one replica (docs/api.md, "Metrics").
+ *
+ * Built on prom-client with a private {@link Registry} (never the global one, so several replicas in
+ * one test process do not mix). prom-client is the de-facto Node client: its text exposition follows
+ * the Prometheus format exactly (escaping, histogram `_bucket`/`_sum`/`_count`, `+Inf`), which a
+ * hand-written exposition would have to re-derive, and it adds process metrics (event-loop lag, heap)
+ * that matter for a single-threaded consensus process.
+ *
+ * Gauges that mirror replica state (height, round, peers, lag, queue depths) are read from
+ * `ReplicaNode.status()` at scrape time, so they cannot drift from the truth; events (a decision, with
+ * its rounds and latency) are pushed by the replica through {@link ReplicaMetrics.observeDecision}.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ReplicaNode } from './node.js';
+
+/** One decided height, as the replica reports it. */
+export interface DecisionObservation {
+  /** Rounds the height needed (1 when decided in round 0). */
+  readonly rounds: number;
+  /** From the start of the height (or from proposal receipt) to the decision, in ms. */
+  readonly latencyMs: number;
+}
+
+export interface ReplicaMetricsOptions {
+  /** Also export prom-client's process metrics (CPU, heap, event-loop lag). Default true. */
+  readonly processMetrics?: boolean;
+}
+
+export class ReplicaMetrics {
+  readonly registry = new Registry();
+  private readonly roundsPerHeight: Histogram;
+  private readonly decisionLatency: Histogram;
+  private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  private readonly httpDuration: Histogram<'route'>;
+  private readonly rejections: Counter<'code'>;
+  private node: ReplicaNode | undefined;
+
+  constructor(options: ReplicaMetricsOptions = {}) {
+    const registers = [this.registry];
+    const status = () => this.node?.status();
+    new Gauge({
+      name: 'omega_height',
+      help: 'Height of the last decided and applied block.',
+      registers,
+      collect() {
+        const s = status();
+        if (s) this.set(s.height);
+      },
+    });
+    new Gauge({
+      name: 'omega_round',
+      help: 'Current consensus round at the next height.',
+      registers,
+      collect() {
+        const s = status();
+        if (s) this.set(s.round);
+      },
+    });
+    new Gauge({
+      name: 'omega_lag_heights',
+      help: 'Heights behind the highest certified height seen.',
+      registers,
+      collect() {
+        const s = status();
+        if (s) this.set(s.lagHeights);
+      },
+    });
+    new Gauge({
+      name: 'omega_peer_connected',
+      help: '1 if the replica is connected to this peer, else 0.',
+      labelNames: ['peer'],
+      registers,
+      collect() {
+        const s = status();
+        if (!s) return;
+        this.reset();
+        for (const p of s.peers) this.set({ peer: String(p.index) }, p.connected ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'omega_peers_connected',
+      help: 'Number of connected peers.',
+      registers,
+      collect() {
+        const s = status();
+        if (s) this.set(s.peers.filter((p) => p.connected).length);
+      },
+    });
+    new Gauge({
+      name: 'omega_queue_depth',
+      help: 'Depth of each bounded queue.',
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        const s = status();
+        if (!s) return;
+        this.reset();
+        for (const [queue, depth] of Object.entries(s.queues)) this.set({ queue }, depth);
+      },
+    });
+    this.roundsPerHeight = new Histogram({
+      name: 'omega_rounds_per_height',
+      help: 'Consensus rounds needed to decide a height (1 = decided in round 0).',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16],
+      registers,
+    });
+    this.decisionLatency = new Histogram({
+      name: 'omega_decision_latency_seconds',
+      help: 'Time from the start of a height to its decision.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'omega_http_requests_total',
+      help: 'HTTP requests served, by route, method and status code.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'omega_http_request_duration_seconds',
+      help: 'HTTP request duration, by route.',
+      labelNames: ['route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.rejections = new Counter({
+      name: 'omega_api_rejections_total',
+      help: 'Requests rejected by the API, by error code.',
+      labelNames: ['code'],
+      registers,
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'omega_' });
+  }
+
+  /** Called by the API server: gauges read this node's status at scrape time. */
+  attach(node: ReplicaNode): void {
+    this.node = node;
+  }
+
+  /** Called by the replica on every decision. */
+  observeDecision(d: DecisionObservation): void {
+    this.roundsPerHeight.observe(d.rounds);
+    this.decisionLatency.observe(d.latencyMs / 1000);
+  }
+
+  /** @internal Called by the API server. */
+  observeHttp(route: string, method: string, status: number, seconds: number): void {
+    this.httpRequests.inc({ route, method, status: String(status) });
+    this.httpDuration.observe({ route }, seconds);
+  }
+
+  /** @internal Called by the API server. */
+  observeRejection(code: string): void {
+    this.rejections.inc({ code });
+  }
+
+  /** Prometheus text exposition. */
+  async expose(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

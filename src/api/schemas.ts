@@ -1,0 +1,112 @@
+/**
+ * The JSON schemas of every route: one source for validation (fastify/ajv), response serialization
+ * and the OpenAPI document (docs/api.md). Strict: `additionalProperties: false` everywhere, no type
+ * coercion, no defaults (see `AJV_OPTIONS` in server.ts).
+ */
+import { MACHINE_LIMITS } from '../core/machine/limits.js';
+
+/** Unpadded base64url (RFC 4648 §5), the encoding of every byte string in the JSON API. */
+export const BASE64URL_PATTERN = '^[A-Za-z0-9_-]*$';
+
+/** Characters of the base64url encoding of `n` bytes, without padding. */
+export function base64urlLength(n: number): number {
+  return Math.ceil((n * 4) / 3);
+}
+
+const bytesSchema = (description: string, maxBytes: number) =>
+  ({
+    type: 'string',
+    pattern: BASE64URL_PATTERN,
+    maxLength: base64urlLength(maxBytes),
+    description: `${description} (unpadded base64url, at most ${maxBytes} bytes)`,
+  }) as const;
+
+export const errorSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'Stable error code (docs/errors.md).' },
+        message: { type: 'string', description: 'Human-readable detail; not stable.' },
+      },
+    },
+  },
+} as const;
+
+export const submitBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['envelope'],
+  properties: {
+    envelope: bytesSchema('Signed request envelope (docs/machine.md)', MACHINE_LIMITS.envelopeBytesMax),
+  },
+} as const;
+
+export const replySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['result', 'replicaIndex', 'signature'],
+  properties: {
+    result: bytesSchema('Result bytes (docs/machine.md, "Results")', MACHINE_LIMITS.outputBytesMax + 256),
+    replicaIndex: { type: 'integer', minimum: 1 },
+    signature: bytesSchema('Ed25519 signature of the replica over the reply sign-bytes', 64),
+  },
+} as const;
+
+export const infoSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['chainId', 'replicaIndex', 'n', 'f', 'replicas'],
+  properties: {
+    chainId: { type: 'string' },
+    replicaIndex: { type: 'integer', minimum: 1 },
+    n: { type: 'integer', minimum: 1 },
+    f: { type: 'integer', minimum: 0 },
+    replicas: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['index', 'publicKey'],
+        properties: {
+          index: { type: 'integer', minimum: 1 },
+          publicKey: bytesSchema('Ed25519 identity public key', 32),
+        },
+      },
+    },
+  },
+} as const;
+
+export const statusSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['height', 'round', 'peers', 'lastDecisionTimeMs', 'lagHeights', 'queues'],
+  properties: {
+    height: { type: 'integer', minimum: 0 },
+    round: { type: 'integer', minimum: 0 },
+    peers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['index', 'connected'],
+        properties: { index: { type: 'integer', minimum: 1 }, connected: { type: 'boolean' } },
+      },
+    },
+    lastDecisionTimeMs: { type: ['integer', 'null'] },
+    lagHeights: { type: 'integer', minimum: 0 },
+    queues: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
+  },
+} as const;
+
+export const healthSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: { status: { type: 'string', enum: ['ok', 'ready'] } },
+} as const;

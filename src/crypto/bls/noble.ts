@@ -1,0 +1,87 @@
+/**
+ * The reference backend: `@noble/curves` (audited, pure JS). Slow — a pairing costs about 20 ms on the
+ * project's VM — but it is the implementation every other backend is tested against byte for byte.
+ */
+import { pippenger } from '@noble/curves/abstract/curve.js';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { OmegaError } from '../../errors.js';
+import { bytesToBigintBE } from '../bytes.js';
+import type { BlsBackend, PointOps } from './backend.js';
+import { makeBackend } from './backend.js';
+import { G1_BYTES } from './encoding.js';
+
+type G1Point = ReturnType<typeof bls12_381.G1.Point.fromBytes>;
+type G2Point = ReturnType<typeof bls12_381.G2.Point.fromBytes>;
+
+const { Fp, Fp2, Fp12 } = bls12_381.fields;
+const G1P = bls12_381.G1.Point;
+const G2P = bls12_381.G2.Point;
+
+/**
+ * noble's `fromBytes` checks the curve and the subgroup together and reports both as one error, so
+ * when it fails we decide which by arithmetic (is x³ + b a square?), never by parsing its message.
+ */
+function classifyG1(bytes: Uint8Array): never {
+  const xBytes = bytes.slice(0, G1_BYTES);
+  xBytes[0] = xBytes[0]! & 0x1f;
+  const x = bytesToBigintBE(xBytes);
+  const rhs = Fp.add(Fp.mul(Fp.sqr(x), x), 4n); // E1: y² = x³ + 4
+  throw onCurveError('G1', Fp.is0(rhs) || isSquareFp(rhs));
+}
+
+function isSquareFp(a: bigint): boolean {
+  // Euler's criterion: a^((p-1)/2) == 1 for a non-zero square.
+  return Fp.eql(Fp.pow(a, (Fp.ORDER - 1n) / 2n), Fp.ONE);
+}
+
+function classifyG2(bytes: Uint8Array): never {
+  const c1Bytes = bytes.slice(0, G1_BYTES);
+  c1Bytes[0] = c1Bytes[0]! & 0x1f;
+  const x = Fp2.fromBigTuple([bytesToBigintBE(bytes.slice(G1_BYTES)), bytesToBigintBE(c1Bytes)]);
+  const rhs = Fp2.add(Fp2.mul(Fp2.sqr(x), x), Fp2.fromBigTuple([4n, 4n])); // E2: y² = x³ + 4(1 + u)
+  // An Fp2 element is a square iff its norm c0² + c1² is a square in Fp.
+  const norm = Fp.add(Fp.sqr(rhs.c0), Fp.sqr(rhs.c1));
+  throw onCurveError('G2', Fp.is0(norm) || isSquareFp(norm));
+}
+
+function onCurveError(group: string, onCurve: boolean): OmegaError {
+  return onCurve
+    ? new OmegaError('WRONG_SUBGROUP', `${group}: point is not in the prime-order subgroup`)
+    : new OmegaError('NOT_ON_CURVE', `${group}: x is not the abscissa of a curve point`);
+}
+
+const ops: PointOps<G1Point, G2Point> = {
+  name: 'noble',
+  g2Generator: G2P.BASE,
+  g1Parse: (bytes) => {
+    try {
+      return G1P.fromBytes(bytes);
+    } catch {
+      return classifyG1(bytes);
+    }
+  },
+  g2Parse: (bytes) => {
+    try {
+      return G2P.fromBytes(bytes);
+    } catch {
+      return classifyG2(bytes);
+    }
+  },
+  g1Encode: (p) => p.toBytes(true),
+  g2Encode: (p) => p.toBytes(true),
+  g1IsIdentity: (p) => p.is0(),
+  g2IsIdentity: (p) => p.is0(),
+  hashToG1: (message, dst) => bls12_381.G1.hashToCurve(message, { DST: dst }),
+  // noble's `multiply` is constant-time but rejects 0; the identity is the right answer there.
+  g1MulSecret: (p, s) => (s === 0n ? G1P.ZERO : p.multiply(s)),
+  g2MulSecret: (p, s) => (s === 0n ? G2P.ZERO : p.multiply(s)),
+  g1Msm: (points, scalars) => pippenger(G1P, [...points], [...scalars]),
+  g2Msm: (points, scalars) => pippenger(G2P, [...points], [...scalars]),
+  g1Neg: (p) => p.negate(),
+  g2Neg: (p) => p.negate(),
+  pairingProductIsOne: (pairs) =>
+    Fp12.eql(bls12_381.pairingBatch(pairs.map(([g1, g2]) => ({ g1, g2 }))), Fp12.ONE),
+};
+
+/** The `@noble/curves` backend (synchronous; no initialisation needed). */
+export const nobleBackend: BlsBackend = makeBackend(ops);

@@ -1,0 +1,335 @@
+/**
+ * Threshold BLS signatures, min-sig variant: signatures in G1 (48 B), public keys in G2 (96 B), basic
+ * scheme with ciphersuite `BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_`
+ * (draft-irtf-cfrg-bls-signature §2.6–2.8, §3.1, §4.2.1; research/protocol-design.md §4).
+ *
+ * The secret key s is Shamir-shared with Feldman commitments C_k = a_k·g2 (src/crypto/vss.ts, dealt
+ * in G2): party i holds s_i = f(i) and its public share is PK_i = Σ_k C_k·i^k = s_i·g2. Party i's
+ * partial signature on m is σ_i = s_i·H(m) (CoreSign with s_i); it verifies as a plain BLS signature
+ * under PK_i. Any t+1 partials combine by Lagrange interpolation in the exponent,
+ * σ = Σ λ_i·σ_i = s·H(m), which is *byte-identical* to the plain BLS signature of s — so any standard
+ * BLS verifier (noble, blst, drand clients) checks it against PK = C_0.
+ *
+ * Combining is optimistic (research/protocol-design.md §4.3): interpolate a canonical subset (the t+1
+ * lowest indices with a well-formed encoding), verify once, and only if that fails verify the partials
+ * — batched with a random linear combination and bisected — to name the senders of bad ones and retry
+ * with good ones.
+ *
+ * Wire format of a partial: u16 big-endian share index (1-based, x = index) || 48-byte signature.
+ * Unlike drand's `SigShare` (0-based index, x = index + 1) the index *is* the evaluation point.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { OmegaError, invariant } from '../../errors.js';
+import { bytesToBigintBE, concatBytes, expectLength, lengthPrefixed, u16be, u32be, utf8 } from '../bytes.js';
+import type { ShareIndex } from '../field.js';
+import { makeScalarField, shareIndex } from '../field.js';
+import { lagrangeCoefficients } from '../poly.js';
+import type { RandomSource } from '../rand.js';
+import type { SecretShare } from '../vss.js';
+import type { BlsBackend } from './backend.js';
+import { BLS12_381_R, BLS_SIG_DST, G1_BYTES, G2_BYTES, checkMessage } from './encoding.js';
+
+/** The scalar field Z/rZ of BLS12-381 (shares, Lagrange coefficients). */
+export const BLS_FR = makeScalarField(BLS12_381_R, 32, 'be');
+
+/** Bytes of an encoded partial signature: u16 index || 48-byte G1 point. */
+export const PARTIAL_BYTES = 2 + G1_BYTES;
+
+/** Party `index`'s signature share σ_i = s_i·H(m). */
+export interface PartialSignature {
+  readonly index: ShareIndex;
+  /** 48-byte compressed G1 point. */
+  readonly signature: Uint8Array;
+}
+
+/** The public side of a dealt (or DKG-generated) threshold key. */
+export interface ThresholdPublicKey {
+  /** t: any t+1 partials combine, t reveal nothing. */
+  readonly threshold: number;
+  /** PK = C_0 = s·g2, 96 bytes. */
+  readonly publicKey: Uint8Array;
+  /** PK_i = s_i·g2 for i = 1..n, at position i-1 (96 bytes each). */
+  readonly publicShares: readonly Uint8Array[];
+}
+
+/** The outcome of {@link combine}. */
+export interface CombineResult {
+  /** The threshold signature, 48 bytes, identical to the plain BLS signature under the shared key. */
+  readonly signature: Uint8Array;
+  /** The t+1 share indices whose partials were interpolated (ascending). */
+  readonly signers: readonly ShareIndex[];
+  /** Senders of partials found bad (malformed or not verifying) and left out; empty on the fast path. */
+  readonly excluded: readonly number[];
+}
+
+/** Encodes a partial as u16be(index) || signature. */
+export function encodePartial(partial: PartialSignature): Uint8Array {
+  expectLength(partial.signature, G1_BYTES, 'partial signature');
+  return concatBytes(u16be(shareIndex(partial.index)), partial.signature);
+}
+
+/**
+ * Decodes and fully validates an encoded partial: exact length, index in 1..255, and a signature that
+ * is a canonical, non-identity point of the G1 subgroup. Throws the corresponding typed error.
+ */
+export function decodePartial(backend: BlsBackend, bytes: Uint8Array): PartialSignature {
+  expectLength(bytes, PARTIAL_BYTES, 'encoded partial signature');
+  const index = shareIndex((bytes[0]! << 8) | bytes[1]!);
+  const signature = bytes.slice(2);
+  backend.validateG1(signature);
+  return { index, signature };
+}
+
+/**
+ * Derives the threshold public key from Feldman commitments in G2 (as dealt by
+ * `deal(G2, ...)` and encoded with `G2.encode`): PK = C_0 and PK_i = Σ_k C_k·i^k for i = 1..n.
+ * Throws BAD_COMMITMENTS unless there are exactly t+1 valid, non-identity commitments.
+ */
+export function thresholdKeyFromCommitments(
+  backend: BlsBackend,
+  commitments: readonly Uint8Array[],
+  params: { threshold: number; parties: number },
+): ThresholdPublicKey {
+  const { threshold: t, parties: n } = params;
+  if (!Number.isInteger(t) || !Number.isInteger(n) || t < 0 || t >= n) {
+    throw new OmegaError('INVALID_ARGUMENT', `need 0 <= t < n, got t=${t}, n=${n}`);
+  }
+  shareIndex(n);
+  if (commitments.length !== t + 1) {
+    throw new OmegaError(
+      'BAD_COMMITMENTS',
+      `expected exactly t+1 = ${t + 1} commitments, got ${commitments.length}`,
+    );
+  }
+  for (const c of commitments) {
+    try {
+      backend.validateG2(c);
+    } catch (cause) {
+      throw new OmegaError('BAD_COMMITMENTS', 'a commitment is not a valid non-identity G2 point', { cause });
+    }
+  }
+  const publicShares: Uint8Array[] = [];
+  for (let i = 1; i <= n; i++) {
+    const powers: bigint[] = [];
+    let power = 1n;
+    for (let k = 0; k <= t; k++) {
+      powers.push(power);
+      power = BLS_FR.mul(power, BigInt(i));
+    }
+    publicShares.push(backend.g2Lincomb(commitments, powers));
+  }
+  return { threshold: t, publicKey: commitments[0]!, publicShares };
+}
+
+/**
+ * Party i's partial signature σ_i = s_i·H(m) (CoreSign §2.6 with the share as key).
+ *
+ * @example
+ * const partial = partialSign(bls, dealing.shares[0], message);
+ * const wire = encodePartial(partial); // 50 bytes
+ */
+export function partialSign(backend: BlsBackend, share: SecretShare, message: Uint8Array): PartialSignature {
+  const index = shareIndex(share.index);
+  return { index, signature: backend.signG1(message, BLS_SIG_DST, share.value) };
+}
+
+/** True iff σ_i verifies under PK_i: e(σ_i, g2) == e(H(m), PK_i). Throws on malformed encodings. */
+export function verifyPartial(
+  backend: BlsBackend,
+  publicShare: Uint8Array,
+  message: Uint8Array,
+  partial: PartialSignature,
+): boolean {
+  shareIndex(partial.index);
+  return backend.verifyG1(publicShare, message, BLS_SIG_DST, partial.signature);
+}
+
+/** Verifies a (threshold or plain) BLS signature: CoreVerify §2.7. Throws on malformed encodings. */
+export function verify(
+  backend: BlsBackend,
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  return backend.verifyG1(publicKey, message, BLS_SIG_DST, signature);
+}
+
+/**
+ * Verifies many partials on one message at once and returns the indices of the bad ones (ascending).
+ * One batch check e(Σ ρ_i σ_i, g2) == e(H(m), Σ ρ_i PK_i) costs two pairings; on failure the set is
+ * bisected, so b bad partials among k cost O(b log k) batch checks. The 128-bit weights ρ_i come from
+ * `rng` if given, otherwise from SHA-256 over the whole batch (Fiat–Shamir: they are fixed only after
+ * every partial is, so a sender cannot aim its error at them).
+ */
+export function findBadPartials(
+  backend: BlsBackend,
+  key: ThresholdPublicKey,
+  message: Uint8Array,
+  partials: readonly PartialSignature[],
+  rng?: RandomSource,
+): number[] {
+  checkMessage(message);
+  if (partials.length === 0) return [];
+  const weights = batchWeights(key, message, partials, rng);
+  const bad: number[] = [];
+  const check = (lo: number, hi: number): void => {
+    const slice = partials.slice(lo, hi);
+    const ok = backend.batchVerifyG1(
+      slice.map((p) => publicShareOf(key, p.index)),
+      message,
+      BLS_SIG_DST,
+      slice.map((p) => p.signature),
+      weights.slice(lo, hi),
+    );
+    if (ok) return;
+    if (hi - lo === 1) {
+      bad.push(partials[lo]!.index);
+      return;
+    }
+    const mid = (lo + hi) >>> 1;
+    check(lo, mid);
+    check(mid, hi);
+  };
+  check(0, partials.length);
+  return bad.sort((a, b) => a - b);
+}
+
+/**
+ * Combines partial signatures on `message` into the threshold signature (see the module comment).
+ *
+ * - Partials must come from distinct senders: a repeated index throws INVALID_ARGUMENT naming it.
+ * - An index outside 1..n throws OUT_OF_RANGE (the caller binds partials to authenticated senders).
+ * - Fewer than t+1 partials in total: NOT_ENOUGH_SHARES.
+ * - Bad partials (malformed or not verifying) are left out and reported in `excluded`; if fewer than
+ *   t+1 good ones remain, BAD_PARTIAL is thrown with `culprits` = the senders of the bad ones.
+ *
+ * @example
+ * const { signature } = combine(bls, key, message, partials);
+ * verify(bls, key.publicKey, message, signature); // true
+ */
+export function combine(
+  backend: BlsBackend,
+  key: ThresholdPublicKey,
+  message: Uint8Array,
+  partials: readonly PartialSignature[],
+  options: { rng?: RandomSource } = {},
+): CombineResult {
+  checkMessage(message);
+  const t = checkKey(key);
+  const n = key.publicShares.length;
+  const seen = new Set<number>();
+  for (const p of partials) {
+    const i = shareIndex(p.index);
+    if (i > n) throw new OmegaError('OUT_OF_RANGE', `partial index ${i} exceeds the committee size ${n}`);
+    if (seen.has(i)) {
+      throw new OmegaError('INVALID_ARGUMENT', `two partials claim index ${i}`, { culprits: [i] });
+    }
+    seen.add(i);
+  }
+  if (partials.length < t + 1) {
+    throw new OmegaError('NOT_ENOUGH_SHARES', `need t+1 = ${t + 1} partials, got ${partials.length}`);
+  }
+
+  // Canonical order (research/protocol-design.md §2.3): every combiner interpolates the same subset.
+  const sorted = [...partials].sort((a, b) => a.index - b.index);
+  const malformed: number[] = [];
+  const wellFormed: PartialSignature[] = [];
+  for (const p of sorted) {
+    try {
+      backend.validateG1(p.signature);
+      wellFormed.push(p);
+    } catch (e) {
+      if (!(e instanceof OmegaError)) throw e;
+      malformed.push(p.index);
+    }
+  }
+
+  // Fast path: interpolate the first t+1 well-formed partials and verify the result once.
+  if (wellFormed.length >= t + 1) {
+    const first = tryCombine(backend, key, message, wellFormed.slice(0, t + 1));
+    if (first !== undefined) return { ...first, excluded: malformed };
+  }
+
+  // Slow path: find the bad partials, then combine t+1 good ones.
+  const invalid = findBadPartials(backend, key, message, wellFormed, options.rng);
+  const excluded = [...malformed, ...invalid].sort((a, b) => a - b);
+  const good = wellFormed.filter((p) => !invalid.includes(p.index));
+  if (good.length < t + 1) {
+    throw new OmegaError(
+      'BAD_PARTIAL',
+      `only ${good.length} of ${partials.length} partials are valid, need t+1 = ${t + 1}`,
+      { culprits: excluded },
+    );
+  }
+  if (excluded.length === 0) {
+    // Every partial verifies under its public share yet the interpolation fails: the public shares do
+    // not interpolate to the public key, i.e. the key material itself is inconsistent.
+    throw new OmegaError('BAD_COMMITMENTS', 'public shares are inconsistent with the public key');
+  }
+  const second = tryCombine(backend, key, message, good.slice(0, t + 1));
+  if (second === undefined) {
+    throw new OmegaError('BAD_COMMITMENTS', 'public shares are inconsistent with the public key');
+  }
+  return { ...second, excluded };
+}
+
+function tryCombine(
+  backend: BlsBackend,
+  key: ThresholdPublicKey,
+  message: Uint8Array,
+  subset: readonly PartialSignature[],
+): { signature: Uint8Array; signers: ShareIndex[] } | undefined {
+  const signers = subset.map((p) => p.index);
+  const lambdas = lagrangeCoefficients(BLS_FR, signers);
+  const { signature, valid } = backend.combineVerifyG1(
+    subset.map((p) => p.signature),
+    lambdas,
+    key.publicKey,
+    message,
+    BLS_SIG_DST,
+  );
+  return valid ? { signature, signers } : undefined;
+}
+
+function checkKey(key: ThresholdPublicKey): number {
+  const t = key.threshold;
+  if (!Number.isInteger(t) || t < 0) throw new OmegaError('INVALID_ARGUMENT', `bad threshold ${t}`);
+  if (key.publicShares.length < t + 1 || key.publicShares.length > 255) {
+    throw new OmegaError('INVALID_ARGUMENT', `need t+1..255 public shares, got ${key.publicShares.length}`);
+  }
+  expectLength(key.publicKey, G2_BYTES, 'public key');
+  return t;
+}
+
+function publicShareOf(key: ThresholdPublicKey, index: number): Uint8Array {
+  const pk = key.publicShares[index - 1];
+  if (pk === undefined) throw new OmegaError('OUT_OF_RANGE', `no public share for index ${index}`);
+  return pk;
+}
+
+const WEIGHTS_TAG = utf8('omega/bls-batch-weights/v1');
+
+function batchWeights(
+  key: ThresholdPublicKey,
+  message: Uint8Array,
+  partials: readonly PartialSignature[],
+  rng: RandomSource | undefined,
+): bigint[] {
+  if (rng !== undefined) return partials.map(() => weight(rng(16)));
+  const seed = sha256(
+    lengthPrefixed(
+      WEIGHTS_TAG,
+      key.publicKey,
+      message,
+      ...partials.flatMap((p) => [u16be(p.index), p.signature]),
+    ),
+  );
+  return partials.map((_, k) => weight(sha256(concatBytes(seed, u32be(k))).slice(0, 16)));
+}
+
+/** A non-zero 128-bit weight from 16 bytes. */
+function weight(bytes: Uint8Array): bigint {
+  invariant(bytes.length === 16, 'batch weights are 128-bit');
+  const rho = bytesToBigintBE(bytes);
+  return rho === 0n ? 1n : rho;
+}

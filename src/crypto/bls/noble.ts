@@ -16,6 +16,8 @@ type G2Point = ReturnType<typeof bls12_381.G2.Point.fromBytes>;
 const { Fp, Fp2, Fp12 } = bls12_381.fields;
 const G1P = bls12_381.G1.Point;
 const G2P = bls12_381.G2.Point;
+const G1_IDENTITY = G1P.ZERO.toBytes(true);
+const G2_IDENTITY = G2P.ZERO.toBytes(true);
 
 /**
  * noble's `fromBytes` checks the curve and the subgroup together and reports both as one error, so
@@ -67,8 +69,10 @@ const ops: PointOps<G1Point, G2Point> = {
       return classifyG2(bytes);
     }
   },
-  g1Encode: (p) => p.toBytes(true),
-  g2Encode: (p) => p.toBytes(true),
+  // A computed identity (for example Σ λ_i σ_i that cancels) may not be noble's canonical ZERO object,
+  // which its `toBytes` refuses; encode it explicitly as the ZCash point at infinity.
+  g1Encode: (p) => (p.is0() ? G1_IDENTITY.slice() : p.toBytes(true)),
+  g2Encode: (p) => (p.is0() ? G2_IDENTITY.slice() : p.toBytes(true)),
   g1IsIdentity: (p) => p.is0(),
   g2IsIdentity: (p) => p.is0(),
   hashToG1: (message, dst) => bls12_381.G1.hashToCurve(message, { DST: dst }),

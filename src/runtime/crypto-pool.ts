@@ -12,7 +12,9 @@
  * Backend choice: `options.prefer`, else the `OMEGA_BLS_BACKEND` environment variable (auto | noble |
  * mcl), else auto.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BlsBackendName } from '../crypto/bls/backend.js';
 import type { BlsBackendPreference } from '../crypto/bls/load.js';
@@ -84,8 +86,6 @@ export async function createBlsPool(options: BlsPoolOptions = {}): Promise<Thres
   const prefer = options.prefer ?? parseBlsBackendPreference(process.env.OMEGA_BLS_BACKEND ?? 'auto');
   const init: WorkerInit = { prefer };
 
-  // Run from TypeScript sources (tests, benchmarks) the worker needs the tsx loader; compiled to
-  // JavaScript it runs as is.
   const fromSource = import.meta.url.endsWith('.ts');
   const workerUrl = new URL(fromSource ? './crypto-worker.ts' : './crypto-worker.js', import.meta.url);
 
@@ -94,10 +94,9 @@ export async function createBlsPool(options: BlsPoolOptions = {}): Promise<Thres
   let closed = false;
 
   for (let k = 0; k < size; k++) {
-    const worker = new Worker(workerUrl, {
-      workerData: init,
-      execArgv: fromSource ? ['--import', 'tsx'] : [],
-    });
+    const worker = fromSource
+      ? new Worker(tsxBootstrap(workerUrl), { eval: true, workerData: init })
+      : new Worker(workerUrl, { workerData: init });
     const slot: Slot = { worker, pending: new Map() };
     slots.push(slot);
     started.push(
@@ -160,6 +159,21 @@ export async function createBlsPool(options: BlsPoolOptions = {}): Promise<Thres
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   };
+}
+
+/**
+ * Run from TypeScript sources (tests, benchmarks, `tsx`), a worker must register the tsx loader itself:
+ * on Node 20 `--import` in a worker's `execArgv` is ignored and loader hooks are per thread. Compiled to
+ * JavaScript, the worker file is started directly and tsx is not needed.
+ */
+function tsxBootstrap(workerUrl: URL): string {
+  // tsx's ESM API sits next to its CommonJS one (package.json "exports" of tsx 4: ./esm/api).
+  const api = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
+  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
 }
 
 function failAll(slot: Slot, error: Error): void {

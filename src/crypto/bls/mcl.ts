@@ -141,13 +141,25 @@ function makeOps(mcl: McModule, raw: McRaw): PointOps<McG1, McG2> {
   };
 }
 
-let loading: Promise<BlsBackend> | undefined;
+/** The mcl point type pair, opaque outside this module. */
+export type McPointOps = PointOps<McG1, McG2>;
+
+let loading: Promise<{ backend: BlsBackend; ops: McPointOps }> | undefined;
 
 /**
  * Loads, configures and self-tests the mcl-wasm backend (once per thread; later calls share the
  * promise). Rejects with BACKEND_UNAVAILABLE if the module cannot load or fails its self-test.
  */
-export function loadMclBackend(): Promise<BlsBackend> {
+export async function loadMclBackend(): Promise<BlsBackend> {
+  return (await loadMcl()).backend;
+}
+
+/** The raw point arithmetic under {@link loadMclBackend}, for benchmarks measuring floors. */
+export async function loadMclPointOps(): Promise<McPointOps> {
+  return (await loadMcl()).ops;
+}
+
+function loadMcl(): Promise<{ backend: BlsBackend; ops: McPointOps }> {
   loading ??= instantiate().catch((cause: unknown) => {
     loading = undefined;
     throw cause instanceof OmegaError && cause.code === 'BACKEND_UNAVAILABLE'
@@ -157,7 +169,7 @@ export function loadMclBackend(): Promise<BlsBackend> {
   return loading;
 }
 
-async function instantiate(): Promise<BlsBackend> {
+async function instantiate(): Promise<{ backend: BlsBackend; ops: McPointOps }> {
   const imported = (await import('mcl-wasm')) as McModule & { default?: McModule };
   const mcl = imported.default ?? imported;
   await mcl.init(mcl.BLS12_381);
@@ -166,9 +178,10 @@ async function instantiate(): Promise<BlsBackend> {
   mcl.verifyOrderG1(false);
   mcl.verifyOrderG2(false);
   const raw = (mcl as unknown as { mod: McRaw }).mod;
-  const backend = makeBackend(makeOps(mcl, raw));
+  const ops = makeOps(mcl, raw);
+  const backend = makeBackend(ops);
   selfTest(backend);
-  return backend;
+  return { backend, ops };
 }
 
 /**

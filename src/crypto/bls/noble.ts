@@ -52,7 +52,8 @@ function onCurveError(group: string, onCurve: boolean): OmegaError {
     : new OmegaError('NOT_ON_CURVE', `${group}: x is not the abscissa of a curve point`);
 }
 
-const ops: PointOps<G1Point, G2Point> = {
+/** The raw point arithmetic under {@link nobleBackend}, for benchmarks measuring floors. */
+export const noblePointOps: PointOps<G1Point, G2Point> = {
   name: 'noble',
   g2Generator: G2P.BASE,
   g1Parse: (bytes) => {
@@ -88,4 +89,4 @@ const ops: PointOps<G1Point, G2Point> = {
 };
 
 /** The `@noble/curves` backend (synchronous; no initialisation needed). */
-export const nobleBackend: BlsBackend = makeBackend(ops);
+export const nobleBackend: BlsBackend = makeBackend(noblePointOps);

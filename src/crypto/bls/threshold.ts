@@ -155,11 +155,16 @@ export function verify(
 }
 
 /**
- * Verifies many partials on one message at once and returns the indices of the bad ones (ascending).
- * One batch check e(Σ ρ_i σ_i, g2) == e(H(m), Σ ρ_i PK_i) costs two pairings; on failure the set is
- * bisected, so b bad partials among k cost O(b log k) batch checks. The 128-bit weights ρ_i come from
- * `rng` if given, otherwise from SHA-256 over the whole batch (Fiat–Shamir: they are fixed only after
- * every partial is, so a sender cannot aim its error at them).
+ * Verifies many partials on one message at once and returns the indices of the bad ones (ascending):
+ * malformed (wrong length, off the curve, outside the subgroup, identity) or not verifying. One batch
+ * check e(Σ ρ_i σ_i, g2) == e(H(m), Σ ρ_i PK_i) costs two pairings; a failing (or undecodable) set is
+ * bisected, so b bad partials among k cost O(b log k) batch checks and every partial is decoded once
+ * on the fast path. The 128-bit weights ρ_i come from `rng` if given, otherwise from SHA-256 over the
+ * whole batch (Fiat–Shamir: they are fixed only after every partial is, so a sender cannot aim its
+ * error at them).
+ *
+ * Throws (blaming no sender) if the key itself is malformed: a public share used here must be a valid
+ * non-identity G2 point.
  */
 export function findBadPartials(
   backend: BlsBackend,
@@ -169,29 +174,42 @@ export function findBadPartials(
   rng?: RandomSource,
 ): number[] {
   checkMessage(message);
-  if (partials.length === 0) return [];
-  const weights = batchWeights(key, message, partials, rng);
   const bad: number[] = [];
+  const candidates: PartialSignature[] = [];
+  for (const p of partials) {
+    backend.validateG2(publicShareOf(key, shareIndex(p.index)));
+    if (p.signature instanceof Uint8Array && p.signature.length === G1_BYTES) candidates.push(p);
+    else bad.push(p.index);
+  }
+  const weights = batchWeights(key, message, candidates, rng);
   const check = (lo: number, hi: number): void => {
-    const slice = partials.slice(lo, hi);
-    const ok = backend.batchVerifyG1(
-      slice.map((p) => publicShareOf(key, p.index)),
-      message,
-      BLS_SIG_DST,
-      slice.map((p) => p.signature),
-      weights.slice(lo, hi),
-    );
+    const slice = candidates.slice(lo, hi);
+    let ok: boolean;
+    try {
+      ok = backend.batchVerifyG1(
+        slice.map((p) => publicShareOf(key, p.index)),
+        message,
+        BLS_SIG_DST,
+        slice.map((p) => p.signature),
+        weights.slice(lo, hi),
+      );
+    } catch (e) {
+      // The public shares and the message were validated above, so a decoding error here is a
+      // malformed signature inside this slice: bisect to find it like a non-verifying one.
+      if (!(e instanceof OmegaError)) throw e;
+      ok = false;
+    }
     if (ok) return;
     if (hi - lo === 1) {
-      bad.push(partials[lo]!.index);
+      bad.push(candidates[lo]!.index);
       return;
     }
     const mid = (lo + hi) >>> 1;
     check(lo, mid);
     check(mid, hi);
   };
-  check(0, partials.length);
-  return bad.sort((a, b) => a - b);
+  if (candidates.length > 0) check(0, candidates.length);
+  return bad.sort((x, y) => x - y);
 }
 
 /**
@@ -215,7 +233,7 @@ export function combine(
   options: { rng?: RandomSource } = {},
 ): CombineResult {
   checkMessage(message);
-  const t = checkKey(key);
+  const t = checkKey(backend, key);
   const n = key.publicShares.length;
   const seen = new Set<number>();
   for (const p of partials) {
@@ -232,28 +250,19 @@ export function combine(
 
   // Canonical order (research/protocol-design.md §2.3): every combiner interpolates the same subset.
   const sorted = [...partials].sort((a, b) => a.index - b.index);
-  const malformed: number[] = [];
-  const wellFormed: PartialSignature[] = [];
-  for (const p of sorted) {
-    try {
-      backend.validateG1(p.signature);
-      wellFormed.push(p);
-    } catch (e) {
-      if (!(e instanceof OmegaError)) throw e;
-      malformed.push(p.index);
-    }
+
+  // Fast path: interpolate the t+1 lowest indices and verify the result once. The key and message
+  // were validated above, so any decoding error here comes from a partial: take the slow path.
+  try {
+    const first = tryCombine(backend, key, message, sorted.slice(0, t + 1));
+    if (first !== undefined) return { ...first, excluded: [] };
+  } catch (e) {
+    if (!(e instanceof OmegaError)) throw e;
   }
 
-  // Fast path: interpolate the first t+1 well-formed partials and verify the result once.
-  if (wellFormed.length >= t + 1) {
-    const first = tryCombine(backend, key, message, wellFormed.slice(0, t + 1));
-    if (first !== undefined) return { ...first, excluded: malformed };
-  }
-
-  // Slow path: find the bad partials, then combine t+1 good ones.
-  const invalid = findBadPartials(backend, key, message, wellFormed, options.rng);
-  const excluded = [...malformed, ...invalid].sort((a, b) => a - b);
-  const good = wellFormed.filter((p) => !invalid.includes(p.index));
+  // Slow path: name the bad partials, then combine the t+1 lowest good ones.
+  const excluded = findBadPartials(backend, key, message, sorted, options.rng);
+  const good = sorted.filter((p) => !excluded.includes(p.index));
   if (good.length < t + 1) {
     throw new OmegaError(
       'BAD_PARTIAL',
@@ -261,12 +270,9 @@ export function combine(
       { culprits: excluded },
     );
   }
-  if (excluded.length === 0) {
-    // Every partial verifies under its public share yet the interpolation fails: the public shares do
-    // not interpolate to the public key, i.e. the key material itself is inconsistent.
-    throw new OmegaError('BAD_COMMITMENTS', 'public shares are inconsistent with the public key');
-  }
-  const second = tryCombine(backend, key, message, good.slice(0, t + 1));
+  // With every partial verifying under its public share, a failing interpolation means the public
+  // shares do not interpolate to the public key: the key material is inconsistent, no sender is at fault.
+  const second = excluded.length === 0 ? undefined : tryCombine(backend, key, message, good.slice(0, t + 1));
   if (second === undefined) {
     throw new OmegaError('BAD_COMMITMENTS', 'public shares are inconsistent with the public key');
   }
@@ -291,13 +297,14 @@ function tryCombine(
   return valid ? { signature, signers } : undefined;
 }
 
-function checkKey(key: ThresholdPublicKey): number {
+function checkKey(backend: BlsBackend, key: ThresholdPublicKey): number {
   const t = key.threshold;
   if (!Number.isInteger(t) || t < 0) throw new OmegaError('INVALID_ARGUMENT', `bad threshold ${t}`);
   if (key.publicShares.length < t + 1 || key.publicShares.length > 255) {
     throw new OmegaError('INVALID_ARGUMENT', `need t+1..255 public shares, got ${key.publicShares.length}`);
   }
   expectLength(key.publicKey, G2_BYTES, 'public key');
+  backend.validateG2(key.publicKey); // KeyValidate (§2.5); cached after the first call
   return t;
 }
 

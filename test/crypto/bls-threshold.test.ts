@@ -237,6 +237,19 @@ describe('a bad partial is detected and attributed to its sender', () => {
     );
   });
 
+  it('a partial whose signature is not 48 bytes (or not bytes) is attributed, not a crash', () => {
+    const partials = good.map((p) =>
+      p.index === 1
+        ? { index: p.index, signature: p.signature.slice(1) }
+        : p.index === 2
+          ? { index: p.index, signature: 'junk' as any }
+          : p,
+    );
+    const r = combine(mcl, ctx.key, message, partials);
+    expect(r.excluded).toEqual([1, 2]);
+    expect(verify(mcl, ctx.key.publicKey, message, r.signature)).toBe(true);
+  });
+
   it('the noble backend attributes the same sender', () => {
     const key = thresholdKeyFromCommitments(
       nobleBackend,

@@ -206,6 +206,12 @@ describe('malformed input is rejected with the same stable code by every backend
       'NON_CANONICAL',
     ],
     ['a G1 x off the curve', () => 0, (b) => b.validateG1(notOnCurve), 'NOT_ON_CURVE'],
+    [
+      'a G2 x off the curve',
+      () => 0,
+      (b) => b.validateG2(fromHex('80' + '00'.repeat(94) + '01')), // x = 1: 1 + 4(1+u) is not a square in Fp2
+      'NOT_ON_CURVE',
+    ],
     ['a G1 point outside the subgroup', () => 0, (b) => b.validateG1(G1_WRONG_SUBGROUP), 'WRONG_SUBGROUP'],
     ['a G2 point outside the subgroup', () => 0, (b) => b.validateG2(G2_WRONG_SUBGROUP), 'WRONG_SUBGROUP'],
     ['the G1 identity', () => 0, (b) => b.validateG1(fromHex('c0' + '00'.repeat(47))), 'IDENTITY_POINT'],

@@ -173,6 +173,18 @@ export function findBadPartials(
   partials: readonly PartialSignature[],
   rng?: RandomSource,
 ): number[] {
+  return badPartials(backend, key, message, partials, rng, false);
+}
+
+/** {@link findBadPartials}; `knownBad` skips the check of the whole set when a failure is already known. */
+function badPartials(
+  backend: BlsBackend,
+  key: ThresholdPublicKey,
+  message: Uint8Array,
+  partials: readonly PartialSignature[],
+  rng: RandomSource | undefined,
+  knownBad: boolean,
+): number[] {
   checkMessage(message);
   const bad: number[] = [];
   const candidates: PartialSignature[] = [];
@@ -182,22 +194,24 @@ export function findBadPartials(
     else bad.push(p.index);
   }
   const weights = batchWeights(key, message, candidates, rng);
-  const check = (lo: number, hi: number): void => {
+  const check = (lo: number, hi: number, skip = false): void => {
     const slice = candidates.slice(lo, hi);
-    let ok: boolean;
-    try {
-      ok = backend.batchVerifyG1(
-        slice.map((p) => publicShareOf(key, p.index)),
-        message,
-        BLS_SIG_DST,
-        slice.map((p) => p.signature),
-        weights.slice(lo, hi),
-      );
-    } catch (e) {
-      // The public shares and the message were validated above, so a decoding error here is a
-      // malformed signature inside this slice: bisect to find it like a non-verifying one.
-      if (!(e instanceof OmegaError)) throw e;
-      ok = false;
+    let ok = false;
+    if (!skip) {
+      try {
+        ok = backend.batchVerifyG1(
+          slice.map((p) => publicShareOf(key, p.index)),
+          message,
+          BLS_SIG_DST,
+          slice.map((p) => p.signature),
+          weights.slice(lo, hi),
+        );
+      } catch (e) {
+        // The public shares and the message were validated above, so a decoding error here is a
+        // malformed signature inside this slice: bisect to find it like a non-verifying one.
+        if (!(e instanceof OmegaError)) throw e;
+        ok = false;
+      }
     }
     if (ok) return;
     if (hi - lo === 1) {
@@ -208,7 +222,8 @@ export function findBadPartials(
     check(lo, mid);
     check(mid, hi);
   };
-  if (candidates.length > 0) check(0, candidates.length);
+  // A set already known to fail is split straight away (it is re-checked only if it has one member).
+  if (candidates.length > 0) check(0, candidates.length, knownBad && candidates.length > 1);
   return bad.sort((x, y) => x - y);
 }
 
@@ -261,7 +276,9 @@ export function combine(
   }
 
   // Slow path: name the bad partials, then combine the t+1 lowest good ones.
-  const excluded = findBadPartials(backend, key, message, sorted, options.rng);
+  // The failed fast path only proves something is wrong among the first t+1 (or in the key), so the
+  // whole set is still checked from the top; the saving of `knownBad` applies when the subset is all.
+  const excluded = badPartials(backend, key, message, sorted, options.rng, sorted.length === t + 1);
   const good = sorted.filter((p) => !excluded.includes(p.index));
   if (good.length < t + 1) {
     throw new OmegaError(

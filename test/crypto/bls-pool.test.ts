@@ -95,6 +95,22 @@ describe('crypto pool (worker_threads)', () => {
     expect(isOmegaError(e, 'BACKEND_UNAVAILABLE')).toBe(true);
   });
 
+  it('OMEGA_BLS_BACKEND selects the backend when no preference is passed, and a bad value is rejected', async () => {
+    const saved = process.env.OMEGA_BLS_BACKEND;
+    try {
+      process.env.OMEGA_BLS_BACKEND = 'noble';
+      const p = await createBlsPool({ size: 1 });
+      expect(p.backendName).toBe('noble');
+      await p.close();
+      process.env.OMEGA_BLS_BACKEND = 'fastest';
+      const e: unknown = await createBlsPool({ size: 1 }).catch((x: unknown) => x);
+      expect(isOmegaError(e, 'INVALID_ARGUMENT')).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.OMEGA_BLS_BACKEND;
+      else process.env.OMEGA_BLS_BACKEND = saved;
+    }
+  });
+
   it('an invalid pool size is rejected', async () => {
     const e: unknown = await createBlsPool({ size: 0 }).catch((x: unknown) => x);
     expect(isOmegaError(e, 'OUT_OF_RANGE')).toBe(true);

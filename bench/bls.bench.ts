@@ -38,8 +38,9 @@ import { deal } from '../src/crypto/vss.js';
 import { createBlsPool } from '../src/runtime/crypto-pool.js';
 
 /**
- * Measures an operation and its floor alternately, `rounds` times each, and keeps the fastest median of
- * each: on a shared 2-core VM a load spike during one measurement would otherwise decide the ratio.
+ * Measures an operation and its floor back to back, `rounds` times, and reports the round whose ratio is
+ * the median: on a shared 2-core VM the load changes from second to second, so only an operation and a
+ * floor measured next to each other are comparable, and the median round discards load spikes.
  */
 async function versus(
   name: string,
@@ -48,19 +49,17 @@ async function versus(
   floor: () => unknown,
   target?: number,
 ): Promise<Row> {
-  const rounds = 3;
-  const minTimeMs = Number(process.env.BENCH_MIN_MS ?? 1000) / 2;
-  let bestOp: Measurement | undefined;
-  let bestFloor: Measurement | undefined;
+  const rounds = 5;
+  const minTimeMs = Number(process.env.BENCH_MIN_MS ?? 1000) / 3;
+  const pairs: { o: Measurement; f: Measurement }[] = [];
   for (let r = 0; r < rounds; r++) {
     const f = await measure(floorName, floor, { minTimeMs, minSamples: 3 });
     const o = await measure(name, op, { minTimeMs, minSamples: 3 });
-    if (bestFloor === undefined || f.msPerOp < bestFloor.msPerOp) bestFloor = f;
-    if (bestOp === undefined || o.msPerOp < bestOp.msPerOp) bestOp = o;
+    pairs.push({ o, f });
   }
-  return target === undefined
-    ? { name, m: bestOp!, floor: bestFloor! }
-    : { name, m: bestOp!, floor: bestFloor!, target };
+  pairs.sort((x, y) => x.o.msPerOp / x.f.msPerOp - y.o.msPerOp / y.f.msPerOp);
+  const { o, f } = pairs[Math.floor(rounds / 2)]!;
+  return target === undefined ? { name, m: o, floor: f } : { name, m: o, floor: f, target };
 }
 
 async function benchBackend<P1, P2>(
@@ -236,6 +235,7 @@ export async function run(): Promise<void> {
   const mcl = await loadMclBackend();
   const mclOps = await loadMclPointOps();
   printTable(`Threshold BLS, mcl-wasm backend (n = ${n}, t = ${t})`, await benchBackend(mcl, mclOps, n, t));
+  printTable('Threshold BLS, mcl-wasm backend (n = 16, t = 5)', await benchBackend(mcl, mclOps, 16, 5));
   printTable(
     `Threshold BLS, noble backend (n = ${n}, t = ${t})`,
     await benchBackend(nobleBackend, noblePointOps, n, t),

@@ -122,6 +122,15 @@ describe('differential: noble and mcl-wasm agree byte for byte', () => {
     expect(toHex(mcl.g2Generator)).toBe(toHex(bls12_381.G2.Point.BASE.toBytes(true)));
   });
 
+  it("noble's fast encoder equals noble's own toBytes (both signs of y, G1 and G2)", () => {
+    for (let k = 0; k < 8; k++) {
+      const s = randomScalar();
+      expect(toHex(nobleBackend.g2MulBase(s))).toBe(toHex(bls12_381.G2.Point.BASE.multiply(s).toBytes(true)));
+      const h = bls12_381.G1.hashToCurve(rng(8), { DST: BLS_SIG_DST });
+      expect(toHex(nobleBackend.g1Mul(h.toBytes(true), s))).toBe(toHex(h.multiply(s).toBytes(true)));
+    }
+  });
+
   it('linear combinations (the combine step), including zero scalars and an identity result', () => {
     const points = [1, 2, 3].map((i) => nobleBackend.hashToG1(utf8(`p${i}`), BLS_SIG_DST));
     const scalars = [randomScalar(), 0n, randomScalar()];

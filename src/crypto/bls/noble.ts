@@ -5,7 +5,7 @@
 import { pippenger } from '@noble/curves/abstract/curve.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { OmegaError } from '../../errors.js';
-import { bytesToBigintBE } from '../bytes.js';
+import { bigintToBytesBE, bytesToBigintBE, concatBytes } from '../bytes.js';
 import type { BlsBackend, PointOps } from './backend.js';
 import { makeBackend } from './backend.js';
 import { G1_BYTES } from './encoding.js';
@@ -52,6 +52,34 @@ function onCurveError(group: string, onCurve: boolean): OmegaError {
     : new OmegaError('NOT_ON_CURVE', `${group}: x is not the abscissa of a curve point`);
 }
 
+/*
+ * Compressed ZCash encoding of points computed here. noble's own `toBytes` re-runs `assertValidity`,
+ * which includes a full subgroup check (≈2 ms in G1, more in G2) on every fresh point — a third of the
+ * cost of a signature. Every point we encode is a combination of validated inputs (or the output of
+ * hash_to_curve, which clears the cofactor), so it is in the subgroup by construction; the encoding
+ * itself is checked byte for byte against noble's `toBytes` and against mcl in the differential tests.
+ * A computed identity (Σ λ_i σ_i that cancels) is not always noble's canonical ZERO object either.
+ */
+const HALF_P = (Fp.ORDER - 1n) / 2n;
+
+function encodeG1(p: G1Point): Uint8Array {
+  if (p.is0()) return G1_IDENTITY.slice();
+  const { x, y } = p.toAffine();
+  const out = bigintToBytesBE(x, G1_BYTES);
+  out[0] = out[0]! | 0x80 | (y > HALF_P ? 0x20 : 0);
+  return out;
+}
+
+function encodeG2(p: G2Point): Uint8Array {
+  if (p.is0()) return G2_IDENTITY.slice();
+  const { x, y } = p.toAffine();
+  // Sign of y in Fp2: decided by c1, or by c0 when c1 = 0 (pairing-friendly-curves-11 Appendix C).
+  const negative = y.c1 === 0n ? y.c0 > HALF_P : y.c1 > HALF_P;
+  const out = concatBytes(bigintToBytesBE(x.c1, G1_BYTES), bigintToBytesBE(x.c0, G1_BYTES));
+  out[0] = out[0]! | 0x80 | (negative ? 0x20 : 0);
+  return out;
+}
+
 /** The raw point arithmetic under {@link nobleBackend}, for benchmarks measuring floors. */
 export const noblePointOps: PointOps<G1Point, G2Point> = {
   name: 'noble',
@@ -70,10 +98,8 @@ export const noblePointOps: PointOps<G1Point, G2Point> = {
       return classifyG2(bytes);
     }
   },
-  // A computed identity (for example Σ λ_i σ_i that cancels) may not be noble's canonical ZERO object,
-  // which its `toBytes` refuses; encode it explicitly as the ZCash point at infinity.
-  g1Encode: (p) => (p.is0() ? G1_IDENTITY.slice() : p.toBytes(true)),
-  g2Encode: (p) => (p.is0() ? G2_IDENTITY.slice() : p.toBytes(true)),
+  g1Encode: encodeG1,
+  g2Encode: encodeG2,
   g1IsIdentity: (p) => p.is0(),
   g2IsIdentity: (p) => p.is0(),
   hashToG1: (message, dst) => bls12_381.G1.hashToCurve(message, { DST: dst }),

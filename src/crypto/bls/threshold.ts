@@ -22,7 +22,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { OmegaError, invariant } from '../../errors.js';
 import { bytesToBigintBE, concatBytes, expectLength, lengthPrefixed, u16be, u32be, utf8 } from '../bytes.js';
 import type { ShareIndex } from '../field.js';
-import { makeScalarField, shareIndex } from '../field.js';
+import { MAX_SHARE_INDEX, makeScalarField, shareIndex } from '../field.js';
 import { lagrangeCoefficients } from '../poly.js';
 import type { RandomSource } from '../rand.js';
 import type { SecretShare } from '../vss.js';
@@ -317,8 +317,11 @@ function tryCombine(
 function checkKey(backend: BlsBackend, key: ThresholdPublicKey): number {
   const t = key.threshold;
   if (!Number.isInteger(t) || t < 0) throw new OmegaError('INVALID_ARGUMENT', `bad threshold ${t}`);
-  if (key.publicShares.length < t + 1 || key.publicShares.length > 255) {
-    throw new OmegaError('INVALID_ARGUMENT', `need t+1..255 public shares, got ${key.publicShares.length}`);
+  if (key.publicShares.length < t + 1 || key.publicShares.length > MAX_SHARE_INDEX) {
+    throw new OmegaError(
+      'INVALID_ARGUMENT',
+      `need t+1..${MAX_SHARE_INDEX} public shares, got ${key.publicShares.length}`,
+    );
   }
   expectLength(key.publicKey, G2_BYTES, 'public key');
   backend.validateG2(key.publicKey); // KeyValidate (§2.5); cached after the first call
@@ -345,7 +348,7 @@ function batchWeights(
       WEIGHTS_TAG,
       key.publicKey,
       message,
-      ...partials.flatMap((p) => [u16be(p.index), p.signature]),
+      ...partials.flatMap((p) => [u16be(p.index), publicShareOf(key, p.index), p.signature]),
     ),
   );
   return partials.map((_, k) => weight(sha256(concatBytes(seed, u32be(k))).slice(0, 16)));

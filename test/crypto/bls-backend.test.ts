@@ -3,6 +3,7 @@
  * every operation) and one contract for malformed input (both backends reject it with the same code).
  */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BlsBackend } from '../../src/crypto/bls/backend.js';
 import {
@@ -295,5 +296,57 @@ describe('malformed input is rejected with the same stable code by every backend
       b.validateG2(id, { allowIdentity: true }); // now cached
       expect(codeOf(() => b.validateG2(id))).toBe('IDENTITY_POINT');
     }
+  });
+});
+
+describe('fuzz: arbitrary encodings never crash and get the same verdict from both backends', () => {
+  const verdict = (f: () => unknown): string => {
+    try {
+      f();
+      return 'accepted';
+    } catch (e) {
+      if (isOmegaError(e)) return e.code;
+      return `crash: ${String(e)}`;
+    }
+  };
+
+  it('random 48-byte strings and random x < p with random flags (G1)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ minLength: 48, maxLength: 48 }),
+          fc.tuple(fc.bigInt(0n, BLS12_381_P - 1n), fc.integer({ min: 0, max: 7 })).map(([x, flags]) => {
+            const b = bigintToBytesBE(x, 48);
+            b[0] = b[0]! | (flags << 5);
+            return b;
+          }),
+          fc.uint8Array({ minLength: 0, maxLength: 100 }),
+        ),
+        (bytes) => {
+          const n = verdict(() => nobleBackend.validateG1(bytes));
+          expect(n).not.toMatch(/^crash/);
+          expect(verdict(() => mcl.validateG1(bytes))).toBe(n);
+        },
+      ),
+      { seed: 4242, numRuns: 150 },
+    );
+  });
+
+  it('random x = (c0, c1) < p with random flags (G2)', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt(0n, BLS12_381_P - 1n),
+        fc.bigInt(0n, BLS12_381_P - 1n),
+        fc.integer({ min: 0, max: 7 }),
+        (c0, c1, flags) => {
+          const b = new Uint8Array([...bigintToBytesBE(c1, 48), ...bigintToBytesBE(c0, 48)]);
+          b[0] = b[0]! | (flags << 5);
+          const n = verdict(() => nobleBackend.validateG2(b));
+          expect(n).not.toMatch(/^crash/);
+          expect(verdict(() => mcl.validateG2(b))).toBe(n);
+        },
+      ),
+      { seed: 2424, numRuns: 60 },
+    );
   });
 });

@@ -66,6 +66,8 @@ interface Pending {
 interface Slot {
   readonly worker: Worker;
   readonly pending: Map<number, Pending>;
+  /** Set when the worker died; no request is routed to it again. */
+  dead: boolean;
 }
 
 /**
@@ -97,7 +99,7 @@ export async function createBlsPool(options: BlsPoolOptions = {}): Promise<Thres
     const worker = fromSource
       ? new Worker(tsxBootstrap(workerUrl), { eval: true, workerData: init })
       : new Worker(workerUrl, { workerData: init });
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, pending: new Map(), dead: false };
     slots.push(slot);
     started.push(
       new Promise<BlsBackendName>((resolve, reject) => {
@@ -111,9 +113,14 @@ export async function createBlsPool(options: BlsPoolOptions = {}): Promise<Thres
       if (response.ok) p.resolve(response.value);
       else p.reject(rebuildError(response.error));
     });
-    worker.on('error', (e) => failAll(slot, e));
+    worker.on('error', (cause) => {
+      slot.dead = true;
+      failAll(slot, new OmegaError('BACKEND_UNAVAILABLE', 'a crypto worker failed', { cause }));
+    });
     worker.on('exit', (code) => {
-      if (!closed) failAll(slot, new Error(`crypto worker exited with code ${code}`));
+      slot.dead = true;
+      if (!closed)
+        failAll(slot, new OmegaError('BACKEND_UNAVAILABLE', `a crypto worker exited (code ${code})`));
     });
   }
 
@@ -133,16 +140,21 @@ export async function createBlsPool(options: BlsPoolOptions = {}): Promise<Thres
     args: Parameters<Service[K]>,
   ): Promise<Awaited<ReturnType<Service[K]>>> => {
     if (closed) return Promise.reject(new OmegaError('BACKEND_UNAVAILABLE', 'the crypto pool is closed'));
-    let slot = slots[0]!;
-    for (const s of slots) if (s.pending.size < slot.pending.size) slot = s;
+    let slot: Slot | undefined;
+    for (const s of slots)
+      if (!s.dead && (slot === undefined || s.pending.size < slot.pending.size)) slot = s;
+    if (slot === undefined) {
+      return Promise.reject(new OmegaError('BACKEND_UNAVAILABLE', 'every crypto worker has died'));
+    }
     if (slot.pending.size >= maxQueue) {
       return Promise.reject(
         new OmegaError('LIMIT_EXCEEDED', `crypto pool queue is full (${maxQueue} per worker)`),
       );
     }
     const id = nextId++;
+    const target = slot;
     return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve: (v) => resolve(v as Awaited<ReturnType<Service[K]>>), reject });
+      target.pending.set(id, { resolve: (v) => resolve(v as Awaited<ReturnType<Service[K]>>), reject });
       slot.worker.postMessage({ id, op, args });
     });
   };

@@ -23,6 +23,17 @@ import type { ThresholdBlsService } from '../crypto/bls/service.js';
 import type { ErrorCode } from '../errors.js';
 import { OmegaError } from '../errors.js';
 
+/**
+ * The backend preference set by the `OMEGA_BLS_BACKEND` environment variable (auto | noble | mcl;
+ * unset means auto). For in-thread use: `loadBlsBackend({ prefer: blsBackendPreferenceFromEnv() })`.
+ * Throws INVALID_ARGUMENT for any other value.
+ */
+export function blsBackendPreferenceFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): BlsBackendPreference {
+  return parseBlsBackendPreference(env.OMEGA_BLS_BACKEND ?? 'auto');
+}
+
 /** Options of {@link createBlsPool}. */
 export interface BlsPoolOptions {
   /** Number of worker threads; default min(2, available cores). */
@@ -85,7 +96,7 @@ export async function createBlsPool(options: BlsPoolOptions = {}): Promise<Thres
     throw new OmegaError('OUT_OF_RANGE', `pool size must be 1..${MAX_POOL_SIZE}, got ${size}`);
   }
   const maxQueue = options.maxQueuePerWorker ?? 1024;
-  const prefer = options.prefer ?? parseBlsBackendPreference(process.env.OMEGA_BLS_BACKEND ?? 'auto');
+  const prefer = options.prefer ?? blsBackendPreferenceFromEnv();
   const init: WorkerInit = { prefer };
 
   const fromSource = import.meta.url.endsWith('.ts');

@@ -14,7 +14,7 @@ import { deterministicRandom } from '../../src/crypto/rand.js';
 import type { SecretShare } from '../../src/crypto/vss.js';
 import { deal } from '../../src/crypto/vss.js';
 import { isOmegaError } from '../../src/errors.js';
-import { createBlsPool } from '../../src/runtime/crypto-pool.js';
+import { blsBackendPreferenceFromEnv, createBlsPool } from '../../src/runtime/crypto-pool.js';
 
 let pool: ThresholdBlsService;
 let local: ThresholdBlsService;
@@ -109,6 +109,12 @@ describe('crypto pool (worker_threads)', () => {
       if (saved === undefined) delete process.env.OMEGA_BLS_BACKEND;
       else process.env.OMEGA_BLS_BACKEND = saved;
     }
+  });
+
+  it('blsBackendPreferenceFromEnv reads OMEGA_BLS_BACKEND (unset means auto)', () => {
+    expect(blsBackendPreferenceFromEnv({})).toBe('auto');
+    expect(blsBackendPreferenceFromEnv({ OMEGA_BLS_BACKEND: 'mcl' })).toBe('mcl');
+    expect(() => blsBackendPreferenceFromEnv({ OMEGA_BLS_BACKEND: 'x' })).toThrowError(/INVALID_ARGUMENT/);
   });
 
   it('an invalid pool size is rejected', async () => {

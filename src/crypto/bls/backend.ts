@@ -63,6 +63,20 @@ export interface BlsBackend {
     weights: readonly bigint[],
   ): boolean;
   /**
+   * Which signatures (positions, ascending) are malformed or do not verify under their public key, all
+   * on one message: {@link batchVerifyG1} on the whole set, bisected on failure, with H(m) computed and
+   * every input decoded once. `knownBad` skips the first check of the whole set (the caller already
+   * knows it fails). Throws if a *public key* is malformed: that is the caller's data, not a signer's.
+   */
+  findInvalidG1(
+    publicKeys: readonly Uint8Array[],
+    message: Uint8Array,
+    dst: Uint8Array,
+    signatures: readonly Uint8Array[],
+    weights: readonly bigint[],
+    options?: { knownBad?: boolean },
+  ): number[];
+  /**
    * Σ s_i·σ_i then CoreVerify of the result against `publicKey`, in one call so the combined point is
    * not re-encoded and re-validated. Used by threshold combination (Lagrange weights).
    */
@@ -203,6 +217,49 @@ export function makeBackend<P1, P2>(ops: PointOps<P1, P2>): BlsBackend {
       const pks = publicKeys.map((b) => decodeG2(b, false));
       const sigs = signatures.map((b) => decodeG1(b, false));
       return coreVerify(ops.g2Msm(pks, weights), hash(message, dst), ops.g1Msm(sigs, weights));
+    },
+    findInvalidG1: (publicKeys, message, dst, signatures, weights, options = {}) => {
+      checkTerms(signatures.length, weights.length);
+      checkTerms(publicKeys.length, weights.length);
+      for (const w of weights) checkScalar(w, 'batch weight', true);
+      const pks = publicKeys.map((b) => decodeG2(b, false));
+      const hm = hash(message, dst);
+      const bad: number[] = [];
+      const live: { position: number; sig: P1; pk: P2; weight: bigint }[] = [];
+      signatures.forEach((b, position) => {
+        try {
+          live.push({ position, sig: decodeG1(b, false), pk: pks[position]!, weight: weights[position]! });
+        } catch (e) {
+          if (!(e instanceof OmegaError)) throw e;
+          bad.push(position);
+        }
+      });
+      const check = (lo: number, hi: number, skip: boolean): void => {
+        if (!skip) {
+          const slice = live.slice(lo, hi);
+          const w = slice.map((x) => x.weight);
+          const sigma = ops.g1Msm(
+            slice.map((x) => x.sig),
+            w,
+          );
+          const pk = ops.g2Msm(
+            slice.map((x) => x.pk),
+            w,
+          );
+          if (coreVerify(pk, hm, sigma)) return;
+        }
+        if (hi - lo === 1) {
+          bad.push(live[lo]!.position);
+          return;
+        }
+        const mid = (lo + hi) >>> 1;
+        check(lo, mid, false);
+        check(mid, hi, false);
+      };
+      // A known-bad set is split straight away, unless malformed inputs already explain the failure.
+      if (live.length > 0)
+        check(0, live.length, options.knownBad === true && bad.length === 0 && live.length > 1);
+      return bad.sort((x, y) => x - y);
     },
     combineVerifyG1: (signatures, scalars, publicKey, message, dst) => {
       checkTerms(signatures.length, scalars.length);

@@ -193,37 +193,17 @@ function badPartials(
     if (p.signature instanceof Uint8Array && p.signature.length === G1_BYTES) candidates.push(p);
     else bad.push(p.index);
   }
-  const weights = batchWeights(key, message, candidates, rng);
-  const check = (lo: number, hi: number, skip = false): void => {
-    const slice = candidates.slice(lo, hi);
-    let ok = false;
-    if (!skip) {
-      try {
-        ok = backend.batchVerifyG1(
-          slice.map((p) => publicShareOf(key, p.index)),
-          message,
-          BLS_SIG_DST,
-          slice.map((p) => p.signature),
-          weights.slice(lo, hi),
-        );
-      } catch (e) {
-        // The public shares and the message were validated above, so a decoding error here is a
-        // malformed signature inside this slice: bisect to find it like a non-verifying one.
-        if (!(e instanceof OmegaError)) throw e;
-        ok = false;
-      }
-    }
-    if (ok) return;
-    if (hi - lo === 1) {
-      bad.push(candidates[lo]!.index);
-      return;
-    }
-    const mid = (lo + hi) >>> 1;
-    check(lo, mid);
-    check(mid, hi);
-  };
-  // A set already known to fail is split straight away (it is re-checked only if it has one member).
-  if (candidates.length > 0) check(0, candidates.length, knownBad && candidates.length > 1);
+  if (candidates.length > 0) {
+    const positions = backend.findInvalidG1(
+      candidates.map((p) => publicShareOf(key, p.index)),
+      message,
+      BLS_SIG_DST,
+      candidates.map((p) => p.signature),
+      batchWeights(key, message, candidates, rng),
+      { knownBad: knownBad && bad.length === 0 },
+    );
+    for (const k of positions) bad.push(candidates[k]!.index);
+  }
   return bad.sort((x, y) => x - y);
 }
 

@@ -157,9 +157,9 @@ export function verify(
 /**
  * Verifies many partials on one message at once and returns the indices of the bad ones (ascending):
  * malformed (wrong length, off the curve, outside the subgroup, identity) or not verifying. One batch
- * check e(Σ ρ_i σ_i, g2) == e(H(m), Σ ρ_i PK_i) costs two pairings; a failing (or undecodable) set is
- * bisected, so b bad partials among k cost O(b log k) batch checks and every partial is decoded once
- * on the fast path. The 128-bit weights ρ_i come from `rng` if given, otherwise from SHA-256 over the
+ * check e(Σ ρ_i σ_i, g2) == e(H(m), Σ ρ_i PK_i) costs two pairings; a failing set is bisected
+ * (`BlsBackend.findInvalidG1`), so b bad partials among k cost O(b log k) batch checks, with H(m)
+ * computed and every partial decoded once. The 128-bit weights ρ_i come from `rng` if given, otherwise from SHA-256 over the
  * whole batch (Fiat–Shamir: they are fixed only after every partial is, so a sender cannot aim its
  * error at them).
  *

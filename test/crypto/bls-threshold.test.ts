@@ -58,6 +58,7 @@ function thrown(f: () => unknown): { code: string; culprits: readonly number[] }
 
 const G1_WRONG_SUBGROUP = fromHex('80' + '00'.repeat(46) + '04');
 const G1_IDENTITY = fromHex('c0' + '00'.repeat(47));
+const BLS_DST = utf8('BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_');
 
 describe('threshold BLS matches plain BLS (draft-irtf-cfrg-bls-signature §2.6, §3.1)', () => {
   it.each(['noble', 'mcl'])(
@@ -287,6 +288,69 @@ describe('a bad partial is detected and attributed to its sender', () => {
   });
 });
 
+describe('property: a Byzantine subset of senders is always named exactly', () => {
+  it('combine succeeds iff ≥ t+1 good partials are given; once it looks beyond the fast path it names exactly the bad senders', () => {
+    const badKinds = ['wrong-message', 'wrong-key', 'identity', 'wrong-subgroup', 'truncated'] as const;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 7 }).chain((n) =>
+          fc.tuple(
+            fc.constant(n),
+            fc.integer({ min: 0, max: n - 1 }),
+            fc.shuffledSubarray(
+              Array.from({ length: n }, (_, k) => k + 1),
+              { minLength: 1 },
+            ),
+            fc.array(fc.constantFrom(...badKinds), { minLength: n, maxLength: n }),
+            fc.array(fc.boolean(), { minLength: n, maxLength: n }),
+          ),
+        ),
+        fc.nat(),
+        ([n, t, given, kinds, isBad], salt) => {
+          const { dealing, key, secret } = setup(mcl, t, n, `byz/${n}/${t}/${salt}`);
+          const message = utf8(`byzantine/${salt}`);
+          const partials = given.map((i) => {
+            const p = partialSign(mcl, dealing.shares[i - 1]!, message);
+            if (!isBad[i - 1]) return p;
+            switch (kinds[i - 1]!) {
+              case 'wrong-message':
+                return {
+                  index: p.index,
+                  signature: partialSign(mcl, dealing.shares[i - 1]!, utf8('x')).signature,
+                };
+              case 'wrong-key': {
+                const share = dealing.shares[i - 1]!;
+                const wrong = { index: share.index, value: BLS_FR.add(share.value, 1n) };
+                return { index: p.index, signature: partialSign(mcl, wrong, message).signature };
+              }
+              case 'identity':
+                return { index: p.index, signature: G1_IDENTITY };
+              case 'wrong-subgroup':
+                return { index: p.index, signature: G1_WRONG_SUBGROUP };
+              case 'truncated':
+                return { index: p.index, signature: p.signature.slice(0, 47) };
+            }
+          });
+          const bad = given.filter((i) => isBad[i - 1]).sort((a, b) => a - b);
+          const goodCount = given.length - bad.length;
+          // Optimism: if the t+1 lowest indices given are all good, nothing else is examined.
+          const lowest = [...given].sort((a, b) => a - b).slice(0, t + 1);
+          const fastPath = lowest.every((i) => !isBad[i - 1]);
+          const outcome = thrown(() => {
+            const r = combine(mcl, key, message, partials);
+            expect(r.excluded).toEqual(fastPath ? [] : bad);
+            expect(toHex(r.signature)).toBe(toHex(mcl.signG1(message, BLS_DST, secret)));
+          });
+          if (given.length < t + 1) expect(outcome.code).toBe('NOT_ENOUGH_SHARES');
+          else if (goodCount < t + 1) expect(outcome).toEqual({ code: 'BAD_PARTIAL', culprits: bad });
+          else expect(outcome.code).toBe('none');
+        },
+      ),
+      { seed: 777, numRuns: 20 },
+    );
+  });
+});
+
 describe('malformed input throws a typed error with a stable code', () => {
   const message = utf8('malformed');
   let ctx: ReturnType<typeof setup>;
@@ -351,6 +415,16 @@ describe('malformed input throws a typed error with a stable code', () => {
       thrown(() => thresholdKeyFromCommitments(mcl, [enc[0]!, id], { threshold: 1, parties: 3 })).code,
     ).toBe('BAD_COMMITMENTS');
     expect(thrown(() => thresholdKeyFromCommitments(mcl, enc, { threshold: 3, parties: 3 })).code).toBe(
+      'INVALID_ARGUMENT',
+    );
+  });
+
+  it('a partial list that is not an array of objects is rejected, not a crash', () => {
+    expect(thrown(() => combine(mcl, ctx.key, message, [partial, undefined as any])).code).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(thrown(() => combine(mcl, ctx.key, message, 'x' as any)).code).toBe('INVALID_ARGUMENT');
+    expect(thrown(() => verifyPartial(mcl, ctx.key.publicShares[0]!, message, null as any)).code).toBe(
       'INVALID_ARGUMENT',
     );
   });

@@ -140,6 +140,7 @@ export function verifyPartial(
   message: Uint8Array,
   partial: PartialSignature,
 ): boolean {
+  checkPartialList([partial]);
   shareIndex(partial.index);
   return backend.verifyG1(publicShare, message, BLS_SIG_DST, partial.signature);
 }
@@ -186,6 +187,7 @@ function badPartials(
   knownBad: boolean,
 ): number[] {
   checkMessage(message);
+  checkPartialList(partials);
   const bad: number[] = [];
   const candidates: PartialSignature[] = [];
   for (const p of partials) {
@@ -230,6 +232,7 @@ export function combine(
   checkMessage(message);
   const t = checkKey(backend, key);
   const n = key.publicShares.length;
+  checkPartialList(partials);
   const seen = new Set<number>();
   for (const p of partials) {
     const i = shareIndex(p.index);
@@ -306,6 +309,15 @@ function checkKey(backend: BlsBackend, key: ThresholdPublicKey): number {
   expectLength(key.publicKey, G2_BYTES, 'public key');
   backend.validateG2(key.publicKey); // KeyValidate (§2.5); cached after the first call
   return t;
+}
+
+/** Throws INVALID_ARGUMENT unless `partials` is an array of objects (the fields are checked where used). */
+function checkPartialList(partials: readonly PartialSignature[]): void {
+  if (!Array.isArray(partials)) throw new OmegaError('INVALID_ARGUMENT', 'partials must be an array');
+  for (const p of partials as unknown[]) {
+    if (typeof p !== 'object' || p === null)
+      throw new OmegaError('INVALID_ARGUMENT', 'a partial is not an object');
+  }
 }
 
 function publicShareOf(key: ThresholdPublicKey, index: number): Uint8Array {

@@ -23,7 +23,7 @@
 import { OmegaError } from '../../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 import type { BlsGroupName } from './encoding.js';
-import { checkCompressedStructure, checkDst, checkMessage, checkScalar } from './encoding.js';
+import { checkCompressedStructure, checkDst, checkMessage, checkScalar, isList } from './encoding.js';
 
 /** Names of the available backends. */
 export type BlsBackendName = 'noble' | 'mcl';
@@ -41,21 +41,28 @@ export interface BlsBackend {
   readonly g2Generator: Uint8Array;
 
   /** RFC 9380 §3 hash_to_curve into G1 (suite BLS12381G1_XMD:SHA-256_SSWU_RO_, §8.8.1) under `dst`. */
-  hashToG1(message: Uint8Array, dst: Uint8Array): Uint8Array;
+  hashToG1(this: void, message: Uint8Array, dst: Uint8Array): Uint8Array;
   /** CoreSign (draft-irtf-cfrg-bls-signature §2.6): sk·H(m), constant-time in sk ∈ [1, r). */
-  signG1(message: Uint8Array, dst: Uint8Array, secretKey: bigint): Uint8Array;
+  signG1(this: void, message: Uint8Array, dst: Uint8Array, secretKey: bigint): Uint8Array;
   /**
    * CoreVerify (§2.7) with signatures in G1: subgroup-checks the signature, KeyValidates the public key
    * (§2.5), then checks e(σ, g2) == e(H(m), PK) as one product of two pairings. False for a
    * well-formed signature that does not verify; throws for malformed encodings.
    */
-  verifyG1(publicKey: Uint8Array, message: Uint8Array, dst: Uint8Array, signature: Uint8Array): boolean;
+  verifyG1(
+    this: void,
+    publicKey: Uint8Array,
+    message: Uint8Array,
+    dst: Uint8Array,
+    signature: Uint8Array,
+  ): boolean;
   /**
    * Same-message batch verification with a random linear combination (Bellare–Garay–Rabin; the
    * aggregate check of draft §2.9 with weights): e(Σ ρ_i σ_i, g2) == e(H(m), Σ ρ_i PK_i). With
    * independent 128-bit ρ_i a batch containing a bad signature passes with probability ≤ 2^-128.
    */
   batchVerifyG1(
+    this: void,
     publicKeys: readonly Uint8Array[],
     message: Uint8Array,
     dst: Uint8Array,
@@ -69,6 +76,7 @@ export interface BlsBackend {
    * knows it fails). Throws if a *public key* is malformed: that is the caller's data, not a signer's.
    */
   findInvalidG1(
+    this: void,
     publicKeys: readonly Uint8Array[],
     message: Uint8Array,
     dst: Uint8Array,
@@ -81,6 +89,7 @@ export interface BlsBackend {
    * not re-encoded and re-validated. Used by threshold combination (Lagrange weights).
    */
   combineVerifyG1(
+    this: void,
     signatures: readonly Uint8Array[],
     scalars: readonly bigint[],
     publicKey: Uint8Array,
@@ -89,29 +98,29 @@ export interface BlsBackend {
   ): { readonly signature: Uint8Array; readonly valid: boolean };
 
   /** s·P in G1, constant-time in s ∈ [0, r) (s = 0 gives the identity). */
-  g1Mul(point: Uint8Array, scalar: bigint): Uint8Array;
+  g1Mul(this: void, point: Uint8Array, scalar: bigint): Uint8Array;
   /** s·Q in G2, constant-time in s. */
-  g2Mul(point: Uint8Array, scalar: bigint): Uint8Array;
+  g2Mul(this: void, point: Uint8Array, scalar: bigint): Uint8Array;
   /** s·g2: SkToPk of the min-sig variant (§2.4). */
-  g2MulBase(scalar: bigint): Uint8Array;
+  g2MulBase(this: void, scalar: bigint): Uint8Array;
   /** Σ s_i·P_i in G1 with *public* scalars (variable time); identity allowed in the result. */
-  g1Lincomb(points: readonly Uint8Array[], scalars: readonly bigint[]): Uint8Array;
+  g1Lincomb(this: void, points: readonly Uint8Array[], scalars: readonly bigint[]): Uint8Array;
   /** Σ s_i·Q_i in G2 with public scalars. */
-  g2Lincomb(points: readonly Uint8Array[], scalars: readonly bigint[]): Uint8Array;
+  g2Lincomb(this: void, points: readonly Uint8Array[], scalars: readonly bigint[]): Uint8Array;
   /** −P in G1. */
-  g1Neg(point: Uint8Array): Uint8Array;
+  g1Neg(this: void, point: Uint8Array): Uint8Array;
   /** −Q in G2. */
-  g2Neg(point: Uint8Array): Uint8Array;
+  g2Neg(this: void, point: Uint8Array): Uint8Array;
   /**
    * Π e(P_i, Q_i) == 1 in GT, computed as one multi-Miller loop and one final exponentiation. Identity
    * inputs are allowed (their pairing is 1). The generic check of pairing-based protocols (IBE, vetKD).
    */
-  pairingProductIsOne(pairs: readonly PairingInput[]): boolean;
+  pairingProductIsOne(this: void, pairs: readonly PairingInput[]): boolean;
 
   /** Validates a G1 encoding (see the module comment); throws on any defect. */
-  validateG1(bytes: Uint8Array, options?: { allowIdentity?: boolean }): void;
+  validateG1(this: void, bytes: Uint8Array, options?: { allowIdentity?: boolean }): void;
   /** Validates a G2 encoding (KeyValidate for public keys when the identity is not allowed). */
-  validateG2(bytes: Uint8Array, options?: { allowIdentity?: boolean }): void;
+  validateG2(this: void, bytes: Uint8Array, options?: { allowIdentity?: boolean }): void;
 }
 
 /**
@@ -185,8 +194,13 @@ export function makeBackend<P1, P2>(ops: PointOps<P1, P2>): BlsBackend {
     return ops.hashToG1(message, dst);
   };
 
-  const checkTerms = (n: number, m: number): void => {
-    if (n !== m) throw new OmegaError('INVALID_ARGUMENT', `${n} points but ${m} scalars`);
+  const checkTerms = (points: readonly unknown[], scalars: readonly unknown[]): void => {
+    if (!isList(points) || !isList(scalars)) {
+      throw new OmegaError('INVALID_ARGUMENT', 'points and scalars must be arrays');
+    }
+    const n = points.length;
+    if (n !== scalars.length)
+      throw new OmegaError('INVALID_ARGUMENT', `${n} points but ${scalars.length} scalars`);
     if (n === 0) throw new OmegaError('INVALID_ARGUMENT', 'empty linear combination');
     if (n > MAX_TERMS) throw new OmegaError('LIMIT_EXCEEDED', `more than ${MAX_TERMS} terms`);
   };
@@ -211,16 +225,16 @@ export function makeBackend<P1, P2>(ops: PointOps<P1, P2>): BlsBackend {
       return coreVerify(pk, hash(message, dst), sig);
     },
     batchVerifyG1: (publicKeys, message, dst, signatures, weights) => {
-      checkTerms(signatures.length, weights.length);
-      checkTerms(publicKeys.length, weights.length);
+      checkTerms(signatures, weights);
+      checkTerms(publicKeys, weights);
       for (const w of weights) checkScalar(w, 'batch weight', true);
       const pks = publicKeys.map((b) => decodeG2(b, false));
       const sigs = signatures.map((b) => decodeG1(b, false));
       return coreVerify(ops.g2Msm(pks, weights), hash(message, dst), ops.g1Msm(sigs, weights));
     },
-    findInvalidG1: (publicKeys, message, dst, signatures, weights, options = {}) => {
-      checkTerms(signatures.length, weights.length);
-      checkTerms(publicKeys.length, weights.length);
+    findInvalidG1: (publicKeys, message, dst, signatures, weights, options) => {
+      checkTerms(signatures, weights);
+      checkTerms(publicKeys, weights);
       for (const w of weights) checkScalar(w, 'batch weight', true);
       const pks = publicKeys.map((b) => decodeG2(b, false));
       const hm = hash(message, dst);
@@ -258,11 +272,11 @@ export function makeBackend<P1, P2>(ops: PointOps<P1, P2>): BlsBackend {
       };
       // A known-bad set is split straight away, unless malformed inputs already explain the failure.
       if (live.length > 0)
-        check(0, live.length, options.knownBad === true && bad.length === 0 && live.length > 1);
+        check(0, live.length, options?.knownBad === true && bad.length === 0 && live.length > 1);
       return bad.sort((x, y) => x - y);
     },
     combineVerifyG1: (signatures, scalars, publicKey, message, dst) => {
-      checkTerms(signatures.length, scalars.length);
+      checkTerms(signatures, scalars);
       for (const s of scalars) checkScalar(s, 'combination scalar');
       const pk = decodeG2(publicKey, false);
       const sigs = signatures.map((b) => decodeG1(b, false));
@@ -284,7 +298,7 @@ export function makeBackend<P1, P2>(ops: PointOps<P1, P2>): BlsBackend {
       return ops.g2Encode(ops.g2MulSecret(ops.g2Generator, scalar));
     },
     g1Lincomb: (points, scalars) => {
-      checkTerms(points.length, scalars.length);
+      checkTerms(points, scalars);
       for (const s of scalars) checkScalar(s, 'G1 scalar');
       return ops.g1Encode(
         ops.g1Msm(
@@ -294,7 +308,7 @@ export function makeBackend<P1, P2>(ops: PointOps<P1, P2>): BlsBackend {
       );
     },
     g2Lincomb: (points, scalars) => {
-      checkTerms(points.length, scalars.length);
+      checkTerms(points, scalars);
       for (const s of scalars) checkScalar(s, 'G2 scalar');
       return ops.g2Encode(
         ops.g2Msm(
@@ -306,6 +320,9 @@ export function makeBackend<P1, P2>(ops: PointOps<P1, P2>): BlsBackend {
     g1Neg: (point) => ops.g1Encode(ops.g1Neg(decodeG1(point, true))),
     g2Neg: (point) => ops.g2Encode(ops.g2Neg(decodeG2(point, true))),
     pairingProductIsOne: (pairs) => {
+      if (!isList(pairs) || !pairs.every((pair) => isList(pair) && pair.length === 2)) {
+        throw new OmegaError('INVALID_ARGUMENT', 'pairs must be an array of [G1, G2] pairs');
+      }
       if (pairs.length === 0) throw new OmegaError('INVALID_ARGUMENT', 'empty pairing product');
       if (pairs.length > MAX_TERMS) throw new OmegaError('LIMIT_EXCEEDED', `more than ${MAX_TERMS} pairs`);
       const decoded: (readonly [P1, P2])[] = [];
@@ -316,11 +333,11 @@ export function makeBackend<P1, P2>(ops: PointOps<P1, P2>): BlsBackend {
       }
       return decoded.length === 0 || ops.pairingProductIsOne(decoded);
     },
-    validateG1: (bytes, options = {}) => {
-      decodeG1(bytes, options.allowIdentity === true);
+    validateG1: (bytes, options) => {
+      decodeG1(bytes, options?.allowIdentity === true);
     },
-    validateG2: (bytes, options = {}) => {
-      decodeG2(bytes, options.allowIdentity === true);
+    validateG2: (bytes, options) => {
+      decodeG2(bytes, options?.allowIdentity === true);
     },
   };
   return Object.freeze(backend);

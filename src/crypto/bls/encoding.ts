@@ -102,3 +102,11 @@ export function checkMessage(message: Uint8Array): void {
     throw new OmegaError('LIMIT_EXCEEDED', `message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
   }
 }
+
+/**
+ * `Array.isArray` without the type narrowing (which would widen a typed array parameter to `any[]`):
+ * used to reject non-array arguments from untyped callers with a typed error.
+ */
+export function isList(x: unknown): boolean {
+  return Array.isArray(x);
+}

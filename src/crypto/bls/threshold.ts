@@ -27,7 +27,7 @@ import { lagrangeCoefficients } from '../poly.js';
 import type { RandomSource } from '../rand.js';
 import type { SecretShare } from '../vss.js';
 import type { BlsBackend } from './backend.js';
-import { BLS12_381_R, BLS_SIG_DST, G1_BYTES, G2_BYTES, checkMessage } from './encoding.js';
+import { BLS12_381_R, BLS_SIG_DST, G1_BYTES, G2_BYTES, checkMessage, isList } from './encoding.js';
 
 /** The scalar field Z/rZ of BLS12-381 (shares, Lagrange coefficients). */
 export const BLS_FR = makeScalarField(BLS12_381_R, 32, 'be');
@@ -64,6 +64,7 @@ export interface CombineResult {
 
 /** Encodes a partial as u16be(index) || signature. */
 export function encodePartial(partial: PartialSignature): Uint8Array {
+  checkPartialList([partial]);
   expectLength(partial.signature, G1_BYTES, 'partial signature');
   return concatBytes(u16be(shareIndex(partial.index)), partial.signature);
 }
@@ -90,6 +91,10 @@ export function thresholdKeyFromCommitments(
   commitments: readonly Uint8Array[],
   params: { threshold: number; parties: number },
 ): ThresholdPublicKey {
+  if (typeof params !== 'object' || params === null) {
+    throw new OmegaError('INVALID_ARGUMENT', 'params must be { threshold, parties }');
+  }
+  if (!isList(commitments)) throw new OmegaError('BAD_COMMITMENTS', 'commitments must be an array');
   const { threshold: t, parties: n } = params;
   if (!Number.isInteger(t) || !Number.isInteger(n) || t < 0 || t >= n) {
     throw new OmegaError('INVALID_ARGUMENT', `need 0 <= t < n, got t=${t}, n=${n}`);
@@ -129,6 +134,8 @@ export function thresholdKeyFromCommitments(
  * const wire = encodePartial(partial); // 50 bytes
  */
 export function partialSign(backend: BlsBackend, share: SecretShare, message: Uint8Array): PartialSignature {
+  if (typeof share !== 'object' || share === null)
+    throw new OmegaError('INVALID_ARGUMENT', 'share must be an object');
   const index = shareIndex(share.index);
   return { index, signature: backend.signG1(message, BLS_SIG_DST, share.value) };
 }
@@ -187,6 +194,7 @@ function badPartials(
   knownBad: boolean,
 ): number[] {
   checkMessage(message);
+  checkKey(backend, key);
   checkPartialList(partials);
   const bad: number[] = [];
   const candidates: PartialSignature[] = [];
@@ -298,6 +306,9 @@ function tryCombine(
 }
 
 function checkKey(backend: BlsBackend, key: ThresholdPublicKey): number {
+  if (typeof key !== 'object' || key === null || !isList(key.publicShares)) {
+    throw new OmegaError('INVALID_ARGUMENT', 'key must be { threshold, publicKey, publicShares[] }');
+  }
   const t = key.threshold;
   if (!Number.isInteger(t) || t < 0) throw new OmegaError('INVALID_ARGUMENT', `bad threshold ${t}`);
   if (key.publicShares.length < t + 1 || key.publicShares.length > MAX_SHARE_INDEX) {
@@ -313,7 +324,7 @@ function checkKey(backend: BlsBackend, key: ThresholdPublicKey): number {
 
 /** Throws INVALID_ARGUMENT unless `partials` is an array of objects (the fields are checked where used). */
 function checkPartialList(partials: readonly PartialSignature[]): void {
-  if (!Array.isArray(partials)) throw new OmegaError('INVALID_ARGUMENT', 'partials must be an array');
+  if (!isList(partials)) throw new OmegaError('INVALID_ARGUMENT', 'partials must be an array');
   for (const p of partials as unknown[]) {
     if (typeof p !== 'object' || p === null)
       throw new OmegaError('INVALID_ARGUMENT', 'a partial is not an object');

@@ -11,9 +11,10 @@
  * BLS verifier (noble, blst, drand clients) checks it against PK = C_0.
  *
  * Combining is optimistic (research/protocol-design.md §4.3): interpolate a canonical subset (the t+1
- * lowest indices with a well-formed encoding), verify once, and only if that fails verify the partials
- * — batched with a random linear combination and bisected — to name the senders of bad ones and retry
- * with good ones.
+ * lowest indices), verify once, and only if that fails (or a partial there does not decode) verify all
+ * the partials — batched with a random linear combination and bisected — to name the senders of bad
+ * ones, then interpolate the t+1 lowest good ones. Partials beyond the first t+1 are not examined on
+ * the fast path, so `excluded` lists bad senders only when the slow path ran.
  *
  * Wire format of a partial: u16 big-endian share index (1-based, x = index) || 48-byte signature.
  * Unlike drand's `SigShare` (0-based index, x = index + 1) the index *is* the evaluation point.

@@ -27,3 +27,5 @@ export {
   verify,
   verifyPartial,
 } from './threshold.js';
+export type { ThresholdBlsService } from './service.js';
+export { inThreadBls } from './service.js';

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   DECRYPTION_FAILED: 'A ciphertext does not decrypt (wrong key, tampered ciphertext, or wrong context).',
   NONCE_REUSED: 'A one-time signing nonce was requested a second time.',
   BACKEND_UNAVAILABLE: 'A requested crypto backend could not be loaded.',
+  ESCROW_KEY_MISMATCH:
+    'An escrow does not match the registered public key (C_0 or the recovered key differs).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

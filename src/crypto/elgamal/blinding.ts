@@ -24,6 +24,7 @@
  * a plain Schnorr proof on the generator and unblinding needs no inversion.
  */
 import type { Group, PointLike } from '../group.js';
+import { withEncodingCache } from './encoding-cache.js';
 import { OmegaError } from '../../errors.js';
 import type { Proof, ProofContext } from '../proofs.js';
 import { proveSchnorr, verifySchnorr } from '../proofs.js';
@@ -78,6 +79,7 @@ export function blind<P extends PointLike<P>>(
   target: Uint8Array,
   rng: RandomSource,
 ): { readonly request: BlindingRequest<P>; readonly secret: BlindingSecret } {
+  group = withEncodingCache(group);
   if (group.isIdentity(base)) throw new OmegaError('IDENTITY_POINT', 'cannot blind the identity');
   for (;;) {
     const b = group.field.random(rng);
@@ -101,6 +103,7 @@ export function verifyBlindingRequest<P extends PointLike<P>>(
   ctx: DecryptionContext,
   target: Uint8Array,
 ): void {
+  group = withEncodingCache(group);
   if (group.isIdentity(request.blinded)) {
     throw new OmegaError('IDENTITY_POINT', 'blinded base is the identity');
   }
@@ -143,6 +146,7 @@ export function createBlindedDecryptionShare<P extends PointLike<P>>(
   target: Uint8Array,
   rng: RandomSource,
 ): DecryptionShare<P> {
+  group = withEncodingCache(group);
   verifyBlindingRequest(group, base, request, ctx, target);
   return createDecryptionShare(group, params, blindedStatement(request, ctx, target), rng);
 }
@@ -159,6 +163,7 @@ export function combineBlindedShares<P extends PointLike<P>>(
   ctx: DecryptionContext,
   target: Uint8Array,
 ): Combined<P> {
+  group = withEncodingCache(group);
   return combineDecryptionShares(group, params, blindedStatement(request, ctx, target));
 }
 
@@ -169,5 +174,6 @@ export function unblind<P extends PointLike<P>>(
   blindedResult: P,
   secret: BlindingSecret,
 ): P {
+  group = withEncodingCache(group);
   return group.sub(blindedResult, group.mul(publicKey, secret.b));
 }

@@ -37,6 +37,7 @@ import { concatBytes, lengthPrefixed, u32be, utf8 } from '../bytes.js';
 import type { ShareIndex } from '../field.js';
 import { shareIndex } from '../field.js';
 import type { Group, PointLike } from '../group.js';
+import { withEncodingCache } from './encoding-cache.js';
 import { lagrangeCoefficients } from '../poly.js';
 import type { RandomSource } from '../rand.js';
 import type { DecryptionContext, PublicShares } from './shares.js';
@@ -129,6 +130,7 @@ export function createReencryptedShare<P extends PointLike<P>>(
   st: ReencryptionStatement<P>,
   rng: RandomSource,
 ): ReencryptedShare<P> {
+  group = withEncodingCache(group);
   const index = shareIndex(params.index);
   checkStatement(group, st);
   const F = group.field;
@@ -162,6 +164,7 @@ export function verifyReencryptedShare<P extends PointLike<P>>(
   share: ReencryptedShare<P>,
   st: ReencryptionStatement<P>,
 ): boolean {
+  group = withEncodingCache(group);
   const F = group.field;
   const { c, z1, z2 } = share.proof;
   if (!F.isValid(c) || !F.isValid(z1) || !F.isValid(z2)) return false;
@@ -198,6 +201,7 @@ export function combineReencryptedShares<P extends PointLike<P>>(
   },
   st: ReencryptionStatement<P>,
 ): CombinedReencryption<P> {
+  group = withEncodingCache(group);
   const { chosen, culprits } = selectVerified(params.shares, params.threshold, (share) => {
     const pk = lookupPublicShare(params.publicShares, share.index);
     return pk !== undefined && verifyReencryptedShare(group, pk, share, st);
@@ -224,6 +228,7 @@ export function openReencrypted<P extends PointLike<P>>(
   transportSecret: bigint,
   combined: { readonly value: P; readonly ephemeral: P },
 ): P {
+  group = withEncodingCache(group);
   return group.sub(combined.value, group.mul(combined.ephemeral, transportSecret));
 }
 
@@ -234,6 +239,7 @@ export function encodeReencryptedShare<P extends PointLike<P>>(
   group: Group<P>,
   share: ReencryptedShare<P>,
 ): Uint8Array {
+  group = withEncodingCache(group);
   const F = group.field;
   return encodeWith(share, (w, s) => {
     w.u8(SHARE_ENCODING_VERSION);
@@ -251,6 +257,7 @@ export function decodeReencryptedShare<P extends PointLike<P>>(
   group: Group<P>,
   bytes: Uint8Array,
 ): ReencryptedShare<P> {
+  group = withEncodingCache(group);
   if (!(bytes instanceof Uint8Array)) throw new OmegaError('INVALID_ENCODING', 'expected bytes');
   const F = group.field;
   const expected = 2 + 2 * group.elementLength + 3 * F.byteLength;

@@ -24,6 +24,7 @@ import { lengthPrefixed, u64be, utf8 } from '../bytes.js';
 import type { ShareIndex } from '../field.js';
 import { shareIndex } from '../field.js';
 import type { Group, PointLike } from '../group.js';
+import { withEncodingCache } from './encoding-cache.js';
 import { lagrangeCoefficients } from '../poly.js';
 import type { Proof, ProofContext } from '../proofs.js';
 import { decodeProof, encodeProof, proveDleq, verifyDleq } from '../proofs.js';
@@ -121,6 +122,7 @@ export function createDecryptionShare<P extends PointLike<P>>(
   st: ShareStatement<P>,
   rng: RandomSource,
 ): DecryptionShare<P> {
+  group = withEncodingCache(group);
   const index = shareIndex(params.index);
   if (group.isIdentity(st.base)) throw new OmegaError('IDENTITY_POINT', 'decryption base is the identity');
   const publicShare = params.publicShare ?? group.mulBase(params.secretShare);
@@ -142,6 +144,7 @@ export function verifyDecryptionShare<P extends PointLike<P>>(
   share: DecryptionShare<P>,
   st: ShareStatement<P>,
 ): boolean {
+  group = withEncodingCache(group);
   return verifyDleq(
     group,
     { G: group.generator, A: publicShare, H: st.base, B: share.value },
@@ -222,6 +225,7 @@ export function combineDecryptionShares<P extends PointLike<P>>(
   },
   st: ShareStatement<P>,
 ): Combined<P> {
+  group = withEncodingCache(group);
   const { chosen, culprits } = selectVerified(params.shares, params.threshold, (share) => {
     const pk = lookupPublicShare(params.publicShares, share.index);
     return pk !== undefined && verifyDecryptionShare(group, pk, share, st);
@@ -261,6 +265,7 @@ export function encodeDecryptionShare<P extends PointLike<P>>(
   group: Group<P>,
   share: DecryptionShare<P>,
 ): Uint8Array {
+  group = withEncodingCache(group);
   return encodeWith(share, (w, s) => writeShare(group, w, s));
 }
 
@@ -269,6 +274,7 @@ export function decodeDecryptionShare<P extends PointLike<P>>(
   group: Group<P>,
   bytes: Uint8Array,
 ): DecryptionShare<P> {
+  group = withEncodingCache(group);
   if (!(bytes instanceof Uint8Array)) throw new OmegaError('INVALID_ENCODING', 'expected bytes');
   const expected = 2 + group.elementLength + 2 * group.field.byteLength;
   if (bytes.length !== expected) {

@@ -37,10 +37,11 @@ import { RISTRETTO255, hashToRistretto } from '../group.js';
 import type { Proof } from '../proofs.js';
 import { decodeProof, encodeProof, proveDleq, verifyDleq } from '../proofs.js';
 import type { RandomSource } from '../rand.js';
+import { withEncodingCache } from './encoding-cache.js';
 import type { DecryptionContext, DecryptionShare, PublicShares, ShareStatement } from './shares.js';
 import { combineDecryptionShares, createDecryptionShare } from './shares.js';
 
-const G = RISTRETTO255;
+const G = withEncodingCache(RISTRETTO255);
 
 export const CIPHERTEXT_VERSION = 1;
 /** Suite 1: ristretto255 + TDH2 + HKDF-SHA256 + ChaCha20-Poly1305. */

@@ -23,6 +23,7 @@ import {
   validateCiphertext,
   verifyDecryptionShare,
 } from '../../src/crypto/elgamal/index.js';
+import { withEncodingCache } from '../../src/crypto/elgamal/encoding-cache.js';
 import { shareIndex } from '../../src/crypto/field.js';
 import type { Group, PointLike, RistrettoPoint } from '../../src/crypto/group.js';
 import { P256, RISTRETTO255 as G, SECP256K1 } from '../../src/crypto/group.js';
@@ -304,5 +305,18 @@ describe('TDH2 threshold ElGamal over ristretto255', () => {
     };
     check(SECP256K1);
     check(P256);
+  });
+
+  it('the encoding cache hands out copies: mutating an encoding cannot poison later transcripts', () => {
+    const cached = withEncodingCache(G);
+    expect(withEncodingCache(G)).toBe(cached);
+    const P = G.mulBase(7n);
+    const e = cached.encode(P);
+    expect(e).toEqual(G.encode(P));
+    e[0]! ^= 1;
+    expect(cached.encode(P)).toEqual(G.encode(P));
+    const decoded = cached.decode(G.encode(P));
+    expect(cached.encode(decoded)).toEqual(G.encode(P));
+    expect(cached.name).toBe(G.name);
   });
 });

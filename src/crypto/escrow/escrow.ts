@@ -198,6 +198,11 @@ function decodeCheckedCommitments<P extends PointLike<P>>(
   pkg: EscrowPackage,
   registeredPublicKey: Uint8Array,
 ): P[] {
+  if (pkg.ciphertexts.length <= pkg.threshold || pkg.ciphertexts.length > MAX_SHARE_INDEX) {
+    throw new OmegaError('INVALID_ARGUMENT', `escrow needs t < n <= ${MAX_SHARE_INDEX} encrypted shares`, {
+      culprits: [DEPOSITOR],
+    });
+  }
   if (pkg.commitments.length !== pkg.threshold + 1) {
     throw new OmegaError(
       'BAD_COMMITMENTS',

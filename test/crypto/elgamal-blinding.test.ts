@@ -11,6 +11,8 @@ import {
   createBlindedDecryptionShare,
   createDecryptionShare,
   combineDecryptionShares,
+  decodeBlindingRequest,
+  encodeBlindingRequest,
   encrypt,
   openWithSharedPoint,
   unblind,
@@ -278,5 +280,22 @@ describe('blinded threshold decryption (Omega §5.2 on ristretto255)', () => {
     );
     const M = unblind(ED25519, d.commitments[0]!, combined.value, secret);
     expect(ED25519.equals(M, ED25519.mul(R, d.polynomial[0]!))).toBe(true);
+  });
+
+  it('blinding requests round-trip through their strict 97-byte encoding', () => {
+    const s = setup('blinding/encoding');
+    const R = G.mulBase(G.field.random(s.rng));
+    const { request } = blind(G, R, aliceCtx, utf8('ct'), s.rng);
+    const bytes = encodeBlindingRequest(G, request);
+    expect(bytes.length).toBe(97);
+    const back = decodeBlindingRequest(G, bytes);
+    expect(() => verifyBlindingRequest(G, R, back, aliceCtx, utf8('ct'))).not.toThrow();
+    expect(() => decodeBlindingRequest(G, bytes.subarray(1))).toThrowError(/INVALID_LENGTH/);
+    const badVersion = bytes.slice();
+    badVersion[0] = 2;
+    expect(() => decodeBlindingRequest(G, badVersion)).toThrowError(/INVALID_ENCODING/);
+    const identity = bytes.slice();
+    identity.fill(0, 1, 33);
+    expect(() => decodeBlindingRequest(G, identity)).toThrowError(/IDENTITY_POINT/);
   });
 });

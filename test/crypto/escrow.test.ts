@@ -11,7 +11,9 @@ import {
   clampedScalarFromReduced,
   createEscrow,
   decodeEscrowPackage,
+  decodeReleasedShare,
   encodeEscrowPackage,
+  encodeReleasedShare,
   escrowSessionId,
   judgeEscrowComplaint,
   reconstructEscrowedKey,
@@ -258,6 +260,15 @@ describe('escrow verification', () => {
     const { key, culprits } = recoverEscrowedKey(s.pkg, s.user.publicKey, rc, recoverySecret, released);
     expect(culprits).toEqual([1, 2]);
     expect(key.privateKey).toEqual(s.user.privateKey);
+    // Released shares travel in a strict 82-byte encoding.
+    const wire = released.map((r) => decodeReleasedShare(encodeReleasedShare(r)));
+    expect(encodeReleasedShare(released[3]!).length).toBe(82);
+    expect(recoverEscrowedKey(s.pkg, s.user.publicKey, rc, recoverySecret, wire).key.privateKey).toEqual(
+      s.user.privateKey,
+    );
+    expect(() => decodeReleasedShare(encodeReleasedShare(released[3]!).subarray(1))).toThrowError(
+      /INVALID_LENGTH/,
+    );
     // With only t good shares left, recovery fails and names the culprits.
     try {
       recoverEscrowedKey(s.pkg, s.user.publicKey, rc, recoverySecret, released.slice(0, 3));

@@ -27,11 +27,16 @@ import type { Group, PointLike } from '../group.js';
 import { withEncodingCache } from './encoding-cache.js';
 import { OmegaError } from '../../errors.js';
 import type { Proof, ProofContext } from '../proofs.js';
-import { proveSchnorr, verifySchnorr } from '../proofs.js';
+import { decodeProof, encodeProof, proveSchnorr, verifySchnorr } from '../proofs.js';
 import type { RandomSource } from '../rand.js';
 import type { Combined, DecryptionContext, DecryptionShare, PublicShares, ShareStatement } from './shares.js';
-import { combineDecryptionShares, contextSessionId, createDecryptionShare } from './shares.js';
-import { utf8 } from '../bytes.js';
+import {
+  SHARE_ENCODING_VERSION,
+  combineDecryptionShares,
+  contextSessionId,
+  createDecryptionShare,
+} from './shares.js';
+import { concatBytes, utf8 } from '../bytes.js';
 
 /** What the requester sends: the blinded base R' and its proof of knowledge of b = log_G(R' − R). */
 export interface BlindingRequest<P> {
@@ -176,4 +181,37 @@ export function unblind<P extends PointLike<P>>(
 ): P {
   group = withEncodingCache(group);
   return group.sub(blindedResult, group.mul(publicKey, secret.b));
+}
+
+/**
+ * Encoding of a blinding request: version (u8 = 1) ‖ R' (group element) ‖ c ‖ z — 97 bytes on
+ * ristretto255.
+ */
+export function encodeBlindingRequest<P extends PointLike<P>>(
+  group: Group<P>,
+  request: BlindingRequest<P>,
+): Uint8Array {
+  group = withEncodingCache(group);
+  return concatBytes(
+    new Uint8Array([SHARE_ENCODING_VERSION]),
+    group.encode(request.blinded),
+    encodeProof(group, request.proof),
+  );
+}
+
+/** Strict decoder: exact length, version, subgroup-checked non-identity R', canonical scalars. */
+export function decodeBlindingRequest<P extends PointLike<P>>(
+  group: Group<P>,
+  bytes: Uint8Array,
+): BlindingRequest<P> {
+  group = withEncodingCache(group);
+  const expected = 1 + group.elementLength + 2 * group.field.byteLength;
+  if (!(bytes instanceof Uint8Array) || bytes.length !== expected) {
+    throw new OmegaError('INVALID_LENGTH', `blinding request must be ${expected} bytes`);
+  }
+  if (bytes[0] !== SHARE_ENCODING_VERSION) {
+    throw new OmegaError('INVALID_ENCODING', `unknown blinding request version ${bytes[0]}`);
+  }
+  const blinded = group.decode(bytes.subarray(1, 1 + group.elementLength));
+  return { blinded, proof: decodeProof(group, bytes.subarray(1 + group.elementLength)) };
 }

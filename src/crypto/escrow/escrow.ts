@@ -529,3 +529,32 @@ export function decodeEscrowPackage(bytes: Uint8Array): EscrowPackage {
   if (bytes.length > maxBytes) throw new OmegaError('LIMIT_EXCEEDED', 'escrow package too large');
   return decodeAll(bytes, readPackage);
 }
+
+/** Encoding of a released share: version (u8 = 1) ‖ index (u8) ‖ ephemeral (32) ‖ ciphertext (48) = 82 bytes. */
+export function encodeReleasedShare(share: ReleasedShare): Uint8Array {
+  return encodeWith(share, (w, s) => {
+    w.u8(ESCROW_VERSION);
+    w.u8(shareIndex(s.index));
+    w.fixed(s.ephemeral, 32);
+    w.fixed(s.ciphertext, ESCROW_SHARE_CIPHERTEXT_BYTES);
+  });
+}
+
+/** Strict decoder: exact length, version, index 1..255, valid ristretto255 ephemeral. */
+export function decodeReleasedShare(bytes: Uint8Array): ReleasedShare {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== 2 + 32 + ESCROW_SHARE_CIPHERTEXT_BYTES) {
+    throw new OmegaError(
+      'INVALID_LENGTH',
+      `released share must be ${2 + 32 + ESCROW_SHARE_CIPHERTEXT_BYTES} bytes`,
+    );
+  }
+  return decodeAll(bytes, (r) => {
+    const version = r.u8();
+    if (version !== ESCROW_VERSION)
+      throw new OmegaError('INVALID_ENCODING', `unknown released share version ${version}`);
+    const index = shareIndex(r.u8());
+    const ephemeral = r.fixed(32);
+    RISTRETTO255.decode(ephemeral);
+    return { index, ephemeral, ciphertext: r.fixed(ESCROW_SHARE_CIPHERTEXT_BYTES) };
+  });
+}

@@ -9,6 +9,7 @@ import {
   ciphertextLabel,
   combineBlindedShares,
   createBlindedDecryptionShare,
+  createCiphertextBlindedShare,
   createDecryptionShare,
   combineDecryptionShares,
   decodeBlindingRequest,
@@ -297,5 +298,34 @@ describe('blinded threshold decryption (Omega §5.2 on ristretto255)', () => {
     const identity = bytes.slice();
     identity.fill(0, 1, 33);
     expect(() => decodeBlindingRequest(G, identity)).toThrowError(/IDENTITY_POINT/);
+  });
+
+  it('stored ciphertexts: a blinded share needs both a valid ciphertext and a valid blinding proof', () => {
+    const s = setup('blinding/ciphertext');
+    const ct = encrypt(
+      s.publicKey,
+      utf8('m'),
+      ciphertextLabel({ purpose: 'p', owner: utf8('alice-pk') }),
+      s.rng,
+    );
+    const { request, secret } = blind(G, ct.R, aliceCtx, ciphertextId(ct), s.rng);
+    const params = (i: number) => ({ index: i, secretShare: s.dealing.shares[i - 1]!.value });
+    const shares = [3, 6, 7].map((i) =>
+      createCiphertextBlindedShare(s.publicKey, ct, request, params(i), aliceCtx, s.rng),
+    );
+    const combined = combineBlindedShares(
+      G,
+      request,
+      { threshold: T, publicShares: s.publicShares, shares },
+      aliceCtx,
+      ciphertextId(ct),
+    );
+    expect(openWithSharedPoint(s.publicKey, ct, unblind(G, s.publicKey, combined.value, secret))).toEqual(
+      utf8('m'),
+    );
+    const relabelled = { ...ct, label: utf8('x') };
+    expect(() =>
+      createCiphertextBlindedShare(s.publicKey, relabelled, request, params(1), aliceCtx, s.rng),
+    ).toThrowError(/BAD_PROOF/);
   });
 });

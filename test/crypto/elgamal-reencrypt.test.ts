@@ -5,7 +5,9 @@ import type { DecryptionContext, ReencryptionStatement } from '../../src/crypto/
 import {
   ciphertextId,
   ciphertextLabel,
+  combineAndOpenReencrypted,
   combineReencryptedShares,
+  createCiphertextReencryptedShare,
   createReencryptedShare,
   decodeReencryptedShare,
   encodeReencryptedShare,
@@ -195,5 +197,27 @@ describe('re-encryption to a transport key (vetKD pattern, Maurer Σ-protocol)',
       );
     };
     check(SECP256K1);
+  });
+
+  it('stored ciphertexts: replicas re-encrypt only valid ciphertexts, the requester decrypts through any gateway', () => {
+    const s = setup('reenc/ciphertext');
+    const shares = [2, 5, 7].map((i) =>
+      createCiphertextReencryptedShare(s.publicKey, s.ct, s.transportKey, s.params(i), s.ctx, s.rng),
+    );
+    // What a gateway forwards is the encoded shares; the requester decodes, verifies, combines, opens.
+    const forwarded = shares.map((sh) => decodeReencryptedShare(G, encodeReencryptedShare(G, sh)));
+    const out = combineAndOpenReencrypted(
+      s.publicKey,
+      s.ct,
+      s.transportSecret,
+      { threshold: T, publicShares: s.publicShares, shares: forwarded },
+      s.ctx,
+    );
+    expect(out.plaintext).toEqual(utf8('sealed secret'));
+    // A relabelled ciphertext gets no re-encrypted share.
+    const relabelled = { ...s.ct, label: utf8('other label') };
+    expect(() =>
+      createCiphertextReencryptedShare(s.publicKey, relabelled, s.transportKey, s.params(1), s.ctx, s.rng),
+    ).toThrowError(/BAD_PROOF/);
   });
 });

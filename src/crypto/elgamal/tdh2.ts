@@ -37,7 +37,11 @@ import { RISTRETTO255, hashToRistretto } from '../group.js';
 import type { Proof } from '../proofs.js';
 import { decodeProof, encodeProof, proveDleq, verifyDleq } from '../proofs.js';
 import type { RandomSource } from '../rand.js';
+import type { BlindingRequest } from './blinding.js';
+import { createBlindedDecryptionShare } from './blinding.js';
 import { withEncodingCache } from './encoding-cache.js';
+import type { ReencryptedShare, ReencryptionStatement } from './reencrypt.js';
+import { combineReencryptedShares, createReencryptedShare, openReencrypted } from './reencrypt.js';
 import type { DecryptionContext, DecryptionShare, PublicShares, ShareStatement } from './shares.js';
 import { combineDecryptionShares, createDecryptionShare } from './shares.js';
 
@@ -239,6 +243,73 @@ export function combineAndDecrypt(
   validateCiphertext(publicKey, ct);
   const combined = combineDecryptionShares(G, params, ciphertextStatement(ct, ctx));
   return { plaintext: openWithSharedPoint(publicKey, ct, combined.value), culprits: combined.culprits };
+}
+
+/**
+ * Replica side of blinded decryption of a stored ciphertext: validates the ciphertext (TDH2), checks the
+ * requester's proof of knowledge of the blinding factor (blinding.ts), then returns x_i·R'.
+ */
+export function createCiphertextBlindedShare(
+  publicKey: RistrettoPoint,
+  ct: Ciphertext,
+  request: BlindingRequest<RistrettoPoint>,
+  params: { readonly index: number; readonly secretShare: bigint; readonly publicShare?: RistrettoPoint },
+  ctx: DecryptionContext,
+  rng: RandomSource,
+): DecryptionShare<RistrettoPoint> {
+  validateCiphertext(publicKey, ct);
+  return createBlindedDecryptionShare(G, ct.R, request, params, ctx, ciphertextId(ct), rng);
+}
+
+/** The re-encryption statement for a stored ciphertext and a requester's transport key. */
+export function ciphertextReencryptionStatement(
+  ct: Ciphertext,
+  transportKey: RistrettoPoint,
+  ctx: DecryptionContext,
+): ReencryptionStatement<RistrettoPoint> {
+  return { base: ct.R, transportKey, ctx, target: ciphertextId(ct) };
+}
+
+/**
+ * Replica side of re-encryption of a stored ciphertext (sealed secrets, ARCHITECTURE.md D8c): validates
+ * the ciphertext (TDH2), then returns D'_i = x_i·R + ρ_i·T with its proof.
+ */
+export function createCiphertextReencryptedShare(
+  publicKey: RistrettoPoint,
+  ct: Ciphertext,
+  transportKey: RistrettoPoint,
+  params: { readonly index: number; readonly secretShare: bigint; readonly publicShare?: RistrettoPoint },
+  ctx: DecryptionContext,
+  rng: RandomSource,
+): ReencryptedShare<RistrettoPoint> {
+  validateCiphertext(publicKey, ct);
+  return createReencryptedShare(G, params, ciphertextReencryptionStatement(ct, transportKey, ctx), rng);
+}
+
+/**
+ * Requester side: verifies and combines re-encrypted shares (any gateway may have carried them), opens
+ * them with the transport secret and decrypts.
+ */
+export function combineAndOpenReencrypted(
+  publicKey: RistrettoPoint,
+  ct: Ciphertext,
+  transportSecret: bigint,
+  params: {
+    readonly threshold: number;
+    readonly publicShares: PublicShares<RistrettoPoint>;
+    readonly shares: readonly ReencryptedShare<RistrettoPoint>[];
+  },
+  ctx: DecryptionContext,
+): { readonly plaintext: Uint8Array; readonly culprits: readonly number[] } {
+  validateCiphertext(publicKey, ct);
+  const transportKey = G.mulBase(transportSecret);
+  const combined = combineReencryptedShares(
+    G,
+    params,
+    ciphertextReencryptionStatement(ct, transportKey, ctx),
+  );
+  const K = openReencrypted(G, transportSecret, combined);
+  return { plaintext: openWithSharedPoint(publicKey, ct, K), culprits: combined.culprits };
 }
 
 function writeCiphertext(w: Writer, ct: Ciphertext): void {

@@ -67,6 +67,10 @@ export const SECOND_GENERATOR: RistrettoPoint = hashToRistretto(
   utf8('omega second generator for TDH2'),
   utf8('omega/elgamal/tdh2/v1/second-generator'),
 );
+// Ḡ is multiplied in every encryption (twice) and every validation: give it a precomputed window table
+// like the base point's (noble's wNAF cache, built lazily on first use; a pure in-memory cache), so
+// these are fixed-base multiplications.
+SECOND_GENERATOR.precompute(6);
 
 /** A decoded (and structurally valid) ciphertext. Its proof is checked by {@link validateCiphertext}. */
 export interface Ciphertext {

@@ -1,7 +1,7 @@
-import { x25519 } from '@noble/curves/ed25519.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { bigintToBytesBE, utf8 } from '../../src/crypto/bytes.js';
+import { bigintToBytesBE, fromHex, utf8 } from '../../src/crypto/bytes.js';
 import type { DecryptionContext } from '../../src/crypto/elgamal/index.js';
 import {
   blind,
@@ -131,7 +131,52 @@ describe('blinded decryption with an escrowed user key (Omega §5.2, "Decryption
     expect(SECP256K1.encode(unblind(SECP256K1, commitments[0]!, combined.value, secret))).toEqual(expected);
   });
 
-  it('an X25519 value off the prime-order subgroup or not reduced is rejected with a stable code', () => {
+  it('clamping rules: a mixed-order X25519 ephemeral gives exactly what X25519 gives', () => {
+    const rng = deterministicRandom('escrow-decrypt/x25519-mixed-order');
+    const userPrivate = rng(32);
+    const userPublic = x25519.getPublicKey(userPrivate);
+    const { pkg, shares } = escrowFor(
+      'x25519',
+      userPrivate,
+      userPublic,
+      'escrow-decrypt/x25519-mixed/escrow',
+    );
+    const commitments = pkg.commitments.map((c) => ED25519.decode(c));
+    // e·B plus a point of order 8 (a well-known small-order edwards25519 encoding).
+    const torsion = ed25519.Point.fromBytes(
+      fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'),
+    );
+    const U = ed25519.utils.toMontgomery(ED25519.mulBase(ED25519.field.random(rng)).add(torsion).toBytes());
+    expect(torsion.is0()).toBe(false);
+    expect(torsion.multiplyUnsafe(8n).is0()).toBe(true);
+    const expected = x25519.getSharedSecret(userPrivate, U);
+    const R = edwardsPointFromMontgomery(U);
+    const target = utf8('message-44');
+    const { request, secret } = blind(ED25519, R, ctx, target, rng);
+    const partials = [1, 2].map((i) =>
+      createBlindedDecryptionShare(
+        ED25519,
+        R,
+        request,
+        { index: i, secretShare: shares[i - 1]!.value },
+        ctx,
+        target,
+        rng,
+      ),
+    );
+    const combined = combineBlindedShares(
+      ED25519,
+      request,
+      { threshold: 1, publicShares: (i) => publicShare(ED25519, commitments, i), shares: partials },
+      ctx,
+      target,
+    );
+    expect(montgomeryFromEdwards(unblind(ED25519, commitments[0]!, combined.value, secret))).toEqual(
+      expected,
+    );
+  });
+
+  it('an X25519 value of small order, on the twist or not reduced is rejected with a stable code', () => {
     // u = 0 is a small-order point (RFC 7748 §6.1 low-order inputs); p itself is non-canonical.
     expect(() => edwardsPointFromMontgomery(new Uint8Array(32))).toThrowError(
       /WRONG_SUBGROUP|IDENTITY_POINT|NOT_ON_CURVE/,

@@ -191,11 +191,15 @@ function powMod(base: bigint, exp: bigint, m: bigint): bigint {
 }
 
 /**
- * The edwards25519 point (with x chosen even) whose Montgomery u-coordinate is `u`: y = (u−1)/(u+1)
- * (RFC 7748 §4.1). Lets an X25519 public value — an ECDH ephemeral sent to an escrowed X25519 key — be
- * decrypted by the replicas on the ed25519 group; the sign choice does not change the u-coordinate of
- * any multiple. Throws (OmegaError from the strict decoder) for a u that is non-canonical, on the twist,
- * of small or mixed order, or u = −1 (no Edwards image).
+ * The point of the prime-order subgroup that an X25519 public value `u` stands for, as the holder of a
+ * clamped X25519 key sees it: lift u to edwards25519 (y = (u−1)/(u+1), RFC 7748 §4.1, x chosen even —
+ * the sign changes no u-coordinate of any multiple), then drop any small-order component,
+ * P' = 8⁻¹·(8·P) with 8⁻¹ taken mod ℓ. Since a clamped scalar a is a multiple of 8, X25519(a, u) is
+ * the u-coordinate of a·P = a·P' = (a mod ℓ)·P', which is exactly what the replicas compute with
+ * shares of s = a mod ℓ — so escrowed X25519 keys answer even mixed-order ephemerals like X25519 does.
+ *
+ * Throws NON_CANONICAL for u ≥ p, NOT_ON_CURVE for u on the twist or u = −1 (no Edwards image), and
+ * WRONG_SUBGROUP for a small-order u, for which X25519's output is all-zero (RFC 7748 §6.1 says to abort).
  */
 export function edwardsPointFromMontgomery(u: Uint8Array): EdPoint {
   expectLength(u, 32, 'x25519 public value');
@@ -203,7 +207,19 @@ export function edwardsPointFromMontgomery(u: Uint8Array): EdPoint {
   if (uInt >= P25519) throw new OmegaError('NON_CANONICAL', 'x25519 u-coordinate is not reduced');
   if ((uInt + 1n) % P25519 === 0n) throw new OmegaError('NOT_ON_CURVE', 'u = -1 has no Edwards image');
   const y = ((uInt - 1n + P25519) * powMod(uInt + 1n, P25519 - 2n, P25519)) % P25519;
-  return ED25519.decode(bigintToBytesLE(y, 32));
+  let lifted: EdPoint;
+  try {
+    lifted = ed25519.Point.fromBytes(bigintToBytesLE(y, 32));
+  } catch (cause) {
+    throw new OmegaError('NOT_ON_CURVE', 'x25519 u-coordinate is on the twist, not on curve25519', { cause });
+  }
+  const cleared = lifted.clearCofactor();
+  if (cleared.is0()) {
+    throw new OmegaError('WRONG_SUBGROUP', 'x25519 value of small order (X25519 would output all zeros)');
+  }
+  const projected = cleared.multiplyUnsafe(ED25519.field.inv(8n));
+  // Invariant: the projection lies in the prime-order subgroup (the strict decoder re-checks it).
+  return ED25519.decode(projected.toBytes());
 }
 
 /** The Montgomery u-coordinate (32 bytes) of an edwards25519 point (RFC 7748 §4.1). */

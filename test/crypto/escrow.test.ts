@@ -16,8 +16,10 @@ import {
   encodeReleasedShare,
   escrowSessionId,
   judgeEscrowComplaint,
+  judgeRecoveryComplaint,
   reconstructEscrowedKey,
   recoverEscrowedKey,
+  recoveryComplaint,
   releaseShareForRecovery,
   secretScalar,
   verifyEscrowShare,
@@ -269,6 +271,18 @@ describe('escrow verification', () => {
     expect(() => decodeReleasedShare(encodeReleasedShare(released[3]!).subarray(1))).toThrowError(
       /INVALID_LENGTH/,
     );
+    // The recoverer can prove each culprit to everyone, without revealing its recovery secret.
+    for (const bad of [released[0]!, released[1]!]) {
+      const disclosure = recoveryComplaint(s.pkg, rc, recoverySecret, bad, s.rng);
+      expect(judgeRecoveryComplaint(s.pkg, rc, bad, disclosure)).toEqual({ fault: 'replica' });
+    }
+    // A complaint about a good share is blamed on the recoverer.
+    const good = released[2]!;
+    expect(
+      judgeRecoveryComplaint(s.pkg, rc, good, recoveryComplaint(s.pkg, rc, recoverySecret, good, s.rng)),
+    ).toEqual({
+      fault: 'recoverer',
+    });
     // With only t good shares left, recovery fails and names the culprits.
     try {
       recoverEscrowedKey(s.pkg, s.user.publicKey, rc, recoverySecret, released.slice(0, 3));

@@ -421,6 +421,57 @@ export function recoverEscrowedKey(
 }
 
 /**
+ * Recoverer: turns a bad released share into a complaint anyone can check — the pairwise key of that one
+ * ciphertext with a DLEQ proof (`share-encryption.ts`); the recovery secret itself stays private.
+ */
+export function recoveryComplaint(
+  pkg: EscrowPackage,
+  rc: RecoveryContext,
+  recoverySecret: bigint,
+  released: ReleasedShare,
+  rng: RandomSource,
+): PairwiseKeyDisclosure {
+  return disclosePairwiseKey(
+    recoveryContext(pkg, rc, shareIndex(released.index)),
+    { index: DEPOSITOR, publicKey: rc.recoveryKey },
+    recoverySecret,
+    released.ephemeral,
+    rng,
+  );
+}
+
+/**
+ * Anyone (the state machine): 'replica' if the disclosed key opens a share that does not decrypt or does
+ * not match the escrow's commitments; 'recoverer' if the disclosure is invalid or the share is good.
+ */
+export function judgeRecoveryComplaint(
+  pkg: EscrowPackage,
+  rc: RecoveryContext,
+  released: ReleasedShare,
+  disclosure: PairwiseKeyDisclosure,
+): { readonly fault: 'replica' | 'recoverer' } {
+  const index = shareIndex(released.index);
+  const ctx = recoveryContext(pkg, rc, index);
+  const recipient = { index: DEPOSITOR, publicKey: rc.recoveryKey };
+  if (!verifyDisclosure(ctx, recipient, released.ephemeral, disclosure)) return { fault: 'recoverer' };
+  let plaintext: Uint8Array;
+  try {
+    plaintext = decryptWithDisclosure(ctx, recipient, released.ephemeral, disclosure, released.ciphertext);
+  } catch {
+    return { fault: 'replica' };
+  }
+  return withEscrowGroup(pkg.keyType, (group) => {
+    try {
+      const commitments = pkg.commitments.map((c) => group.decode(c));
+      const value = group.field.decode(plaintext, { allowZero: true });
+      return { fault: verifyShare(group, commitments, { index, value }) ? 'recoverer' : 'replica' };
+    } catch {
+      return { fault: 'replica' };
+    }
+  });
+}
+
+/**
  * Reconstructs the escrowed key from plaintext shares (e.g. in a test, or after an out-of-band
  * recovery): verifies each against the commitments, interpolates t+1 and checks the public key.
  */

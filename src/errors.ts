@@ -36,6 +36,13 @@ export const ERROR_CODES = {
   BACKEND_UNAVAILABLE: 'A requested crypto backend could not be loaded.',
   ESCROW_KEY_MISMATCH:
     'An escrow does not match the registered public key (C_0 or the recovered key differs).',
+
+  // ── consensus ───────────────────────────────────────────────────────────────────────────────────
+  INVALID_CERTIFICATE: 'A commit certificate does not prove 2f+1 precommits of its committee for its block.',
+  INVALID_BLOCK: 'A block is invalid for the decided prefix (height, previous hash, time, batch limits).',
+  NOT_PROPOSER: 'A proposal is signed by a member who is not the proposer of its height and round.',
+  UNKNOWN_VALIDATOR: 'A message names a validator outside the committee of its height.',
+  CONFLICTING_SIGNATURE: 'A replica was asked to sign a message that conflicts with one it already signed.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -169,10 +169,10 @@ export interface Combined<P> {
 }
 
 /**
- * Verifies shares in ascending index order until t+1 are valid, then interpolates over that canonical
- * subset. Duplicates of an index after a valid one are ignored (a valid share for an index is unique:
- * the DLEQ proof pins D_i = x_i·R). Shares after the first t+1 valid ones are not examined, so they are
- * neither used nor blamed.
+ * Verifies every share offered (each sender of a bad one is named: STYLE.md practice 5), then chooses
+ * the canonical subset of the t+1 lowest valid indices. Duplicates of an index after a valid one are
+ * ignored (a valid share for an index is unique: its proof pins it). A caller that wants to spend no
+ * more than t+1 verifications passes shares as they arrive, t+1 at a time.
  *
  * @throws BAD_PARTIAL (with culprits) when fewer than t+1 shares verify and some were bad;
  *   NOT_ENOUGH_SHARES when fewer than t+1 were offered.
@@ -186,16 +186,16 @@ export function selectVerified<S extends { readonly index: ShareIndex }>(
     throw new OmegaError('INVALID_ARGUMENT', `threshold must be a non-negative integer, got ${threshold}`);
   }
   const sorted = [...shares].sort((a, b) => a.index - b.index);
-  const chosen: S[] = [];
   const culprits = new Set<number>();
+  const valid: S[] = [];
   for (const share of sorted) {
-    if (chosen.length === threshold + 1) break;
     shareIndex(share.index);
-    if (chosen.length > 0 && chosen[chosen.length - 1]!.index === share.index) continue;
-    if (verify(share)) chosen.push(share);
+    if (valid.length > 0 && valid[valid.length - 1]!.index === share.index) continue;
+    if (verify(share)) valid.push(share);
     else culprits.add(share.index);
   }
-  const blamed = [...culprits].filter((i) => !chosen.some((s) => s.index === i)).sort((a, b) => a - b);
+  const chosen = valid.slice(0, threshold + 1);
+  const blamed = [...culprits].filter((i) => !valid.some((s) => s.index === i)).sort((a, b) => a - b);
   if (chosen.length < threshold + 1) {
     if (blamed.length > 0) {
       throw new OmegaError(

@@ -388,7 +388,6 @@ export function recoverEscrowedKey(
     const shares: SecretShare[] = [];
     const culprits = new Set<number>();
     for (const r of [...released].sort((a, b) => a.index - b.index)) {
-      if (shares.length === pkg.threshold + 1) break;
       const index = shareIndex(r.index);
       if (shares.some((s) => s.index === index)) continue;
       try {
@@ -485,7 +484,6 @@ export function reconstructEscrowedKey(
     const good: SecretShare[] = [];
     const culprits: number[] = [];
     for (const s of [...shares].sort((a, b) => a.index - b.index)) {
-      if (good.length === pkg.threshold + 1) break;
       if (good.some((g) => g.index === s.index)) continue;
       if (verifyShare(group, commitments, s)) good.push(s);
       else culprits.push(s.index);
@@ -513,7 +511,8 @@ function finishRecovery<P extends PointLike<P>>(
     }
     throw new OmegaError('NOT_ENOUGH_SHARES', `need t+1 = ${pkg.threshold + 1} shares, got ${shares.length}`);
   }
-  const s = interpolateScalarAtZero(group.field, shares);
+  // Every offered share was checked (and its sender named if bad); interpolate the t+1 lowest valid.
+  const s = interpolateScalarAtZero(group.field, shares.slice(0, pkg.threshold + 1));
   return { key: recoveredKey(pkg.keyType, s, registeredPublicKey), culprits };
 }
 

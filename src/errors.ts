@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   DECRYPTION_FAILED: 'A ciphertext does not decrypt (wrong key, tampered ciphertext, or wrong context).',
   NONCE_REUSED: 'A one-time signing nonce was requested a second time.',
   BACKEND_UNAVAILABLE: 'A requested crypto backend could not be loaded.',
+  UNSUPPORTED_VERSION: 'An encoding carries a format version this implementation does not read.',
   ESCROW_KEY_MISMATCH:
     'An escrow does not match the registered public key (C_0 or the recovered key differs).',
 
@@ -43,6 +44,36 @@ export const ERROR_CODES = {
   NOT_PROPOSER: 'A proposal is signed by a member who is not the proposer of its height and round.',
   UNKNOWN_VALIDATOR: 'A message names a validator outside the committee of its height.',
   CONFLICTING_SIGNATURE: 'A replica was asked to sign a message that conflicts with one it already signed.',
+  // ── storage (src/runtime/storage) ──────────────────────────────────────────────────────────────
+  STORAGE_CLOSED: 'A storage operation was attempted after close() or a simulated crash.',
+  STORAGE_CORRUPT:
+    'A storage file or record is not what Omega wrote (foreign database, bad header, undecodable record).',
+  SCHEMA_TOO_NEW: 'The database was written by a newer Omega schema version than this binary knows.',
+  BLOCK_HEIGHT_GAP: 'A decided block was appended at a height other than the last stored height + 1.',
+  STORAGE_LOCKED:
+    'The store is already open (one replica process per store, so no two processes sign from it).',
+  WRONG_OPERATOR_SECRET:
+    'The operator secret (passphrase or key file) does not open the sealed store of this replica.',
+
+  // ── transport (src/runtime/transport) ──────────────────────────────────────────────────────────
+  FRAME_TOO_LARGE:
+    'A peer announced a frame larger than the maximum frame size; it is disconnected before the body is read.',
+  MALFORMED_FRAME:
+    'A peer sent a frame that does not decode (empty, unknown type, bad fields) or breaks the frame protocol.',
+  PEER_AUTH_FAILED:
+    'A TLS peer failed mutual authentication (no TLS 1.3, no certificate, or a key not pinned for that replica).',
+  PEER_HELLO_INVALID:
+    'The hello of a peer names the wrong chain, protocol version or replica index, or breaks the dial rule.',
+  PEER_TIMEOUT: 'A peer did not complete its hello, or sent nothing, within the configured time.',
+  PEER_DISCONNECTED:
+    'The connection to a peer failed or was closed by the peer (refused, reset, end of stream).',
+  SEND_QUEUE_FULL: 'A frame was refused because the bounded send queue of its peer is full.',
+  UNKNOWN_PEER: 'A replica index is not a member of the configured committee.',
+  TRANSPORT_CLOSED: 'A transport operation was attempted after close().',
+  BAD_INCLUSION_PROOF: 'A Merkle inclusion proof does not verify against its root.',
+  BAD_FRAGMENT: 'An erasure-coded fragment does not verify against the committed dispersal root.',
+  NOT_A_CODEWORD:
+    'The committed fragments are not a valid encoding (re-encoding the decoded data gives another root, or the padding is not zero).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,23 @@
+/** The replica's storage layer (docs/storage.md): one interface, a SQLite and a memory implementation. */
+export type {
+  BatchOp,
+  IndexEntry,
+  OperatorSecret,
+  ScanOptions,
+  Storage,
+  StorageHooks,
+  StoredBlock,
+  StoredSnapshot,
+} from './types.js';
+export type { StoreOptions } from './store.js';
+export { MemoryDisk, MemoryStorage, type MemoryStorageOptions } from './memory.js';
+export {
+  MIGRATIONS,
+  OMEGA_APPLICATION_ID,
+  SCHEMA_VERSION,
+  SqliteStorage,
+  applyMigrations,
+  type Migration,
+  type SqliteStorageOptions,
+} from './sqlite.js';
+export { OPERATOR_KEY_FILE_BYTES, readOperatorKeyFile, writeOperatorKeyFile } from './seal.js';

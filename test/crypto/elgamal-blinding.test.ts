@@ -294,7 +294,7 @@ describe('blinded threshold decryption (Omega §5.2 on ristretto255)', () => {
     expect(() => decodeBlindingRequest(G, bytes.subarray(1))).toThrowError(/INVALID_LENGTH/);
     const badVersion = bytes.slice();
     badVersion[0] = 2;
-    expect(() => decodeBlindingRequest(G, badVersion)).toThrowError(/INVALID_ENCODING/);
+    expect(() => decodeBlindingRequest(G, badVersion)).toThrowError(/UNSUPPORTED_VERSION/);
     const identity = bytes.slice();
     identity.fill(0, 1, 33);
     expect(() => decodeBlindingRequest(G, identity)).toThrowError(/IDENTITY_POINT/);

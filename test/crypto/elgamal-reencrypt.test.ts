@@ -167,7 +167,7 @@ describe('re-encryption to a transport key (vetKD pattern, Maurer Σ-protocol)',
     expect(() => decodeReencryptedShare(G, bytes.subarray(0, 161))).toThrowError(/INVALID_LENGTH/);
     const badVersion = bytes.slice();
     badVersion[0] = 7;
-    expect(() => decodeReencryptedShare(G, badVersion)).toThrowError(/INVALID_ENCODING/);
+    expect(() => decodeReencryptedShare(G, badVersion)).toThrowError(/UNSUPPORTED_VERSION/);
     const nonCanonical = bytes.slice();
     nonCanonical.fill(0xff, 66, 98);
     expect(() => decodeReencryptedShare(G, nonCanonical)).toThrowError(/NON_CANONICAL/);

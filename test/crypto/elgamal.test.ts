@@ -226,10 +226,12 @@ describe('TDH2 threshold ElGamal over ristretto255', () => {
     expect(() => decodeCiphertext(new Uint8Array([...bytes, 0]))).toThrowError(/INVALID_ENCODING/);
     const badVersion = bytes.slice();
     badVersion[0] = 2;
-    expect(() => decodeCiphertext(badVersion)).toThrowError(/INVALID_ENCODING: unknown ciphertext version/);
+    expect(() => decodeCiphertext(badVersion)).toThrowError(
+      /UNSUPPORTED_VERSION: unknown ciphertext version/,
+    );
     const badSuite = bytes.slice();
     badSuite[1] = 9;
-    expect(() => decodeCiphertext(badSuite)).toThrowError(/unknown ciphertext suite/);
+    expect(() => decodeCiphertext(badSuite)).toThrowError(/UNSUPPORTED_VERSION: unknown ciphertext suite/);
     const identityR = bytes.slice();
     identityR.fill(0, 2, 34);
     expect(() => decodeCiphertext(identityR)).toThrowError(/IDENTITY_POINT/);

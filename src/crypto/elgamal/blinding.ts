@@ -210,7 +210,7 @@ export function decodeBlindingRequest<P extends PointLike<P>>(
     throw new OmegaError('INVALID_LENGTH', `blinding request must be ${expected} bytes`);
   }
   if (bytes[0] !== SHARE_ENCODING_VERSION) {
-    throw new OmegaError('INVALID_ENCODING', `unknown blinding request version ${bytes[0]}`);
+    throw new OmegaError('UNSUPPORTED_VERSION', `unknown blinding request version ${bytes[0]}`);
   }
   const blinded = group.decode(bytes.subarray(1, 1 + group.elementLength));
   return { blinded, proof: decodeProof(group, bytes.subarray(1 + group.elementLength)) };

@@ -270,7 +270,7 @@ export function decodeReencryptedShare<P extends PointLike<P>>(
   return decodeAll(bytes, (r) => {
     const version = r.u8();
     if (version !== SHARE_ENCODING_VERSION) {
-      throw new OmegaError('INVALID_ENCODING', `unknown re-encrypted share version ${version}`);
+      throw new OmegaError('UNSUPPORTED_VERSION', `unknown re-encrypted share version ${version}`);
     }
     const index = shareIndex(r.u8());
     const value = group.decode(r.fixed(group.elementLength));

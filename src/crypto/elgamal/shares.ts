@@ -249,7 +249,7 @@ function writeShare<P extends PointLike<P>>(group: Group<P>, w: Writer, share: D
 function readShare<P extends PointLike<P>>(group: Group<P>, r: Reader): DecryptionShare<P> {
   const version = r.u8();
   if (version !== SHARE_ENCODING_VERSION) {
-    throw new OmegaError('INVALID_ENCODING', `unknown decryption share version ${version}`);
+    throw new OmegaError('UNSUPPORTED_VERSION', `unknown decryption share version ${version}`);
   }
   const index = shareIndex(r.u8());
   const value = group.decode(r.fixed(group.elementLength));

@@ -329,11 +329,11 @@ function writeCiphertext(w: Writer, ct: Ciphertext): void {
 function readCiphertext(r: Reader): Ciphertext {
   const version = r.u8();
   if (version !== CIPHERTEXT_VERSION) {
-    throw new OmegaError('INVALID_ENCODING', `unknown ciphertext version ${version}`);
+    throw new OmegaError('UNSUPPORTED_VERSION', `unknown ciphertext version ${version}`);
   }
   const suite = r.u8();
   if (suite !== SUITE_RISTRETTO255_TDH2_CHACHA20POLY1305) {
-    throw new OmegaError('INVALID_ENCODING', `unknown ciphertext suite ${suite}`);
+    throw new OmegaError('UNSUPPORTED_VERSION', `unknown ciphertext suite ${suite}`);
   }
   const R = G.decode(r.fixed(32));
   const Rbar = G.decode(r.fixed(32));

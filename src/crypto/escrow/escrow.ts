@@ -537,7 +537,7 @@ function writePackage(w: Writer, pkg: EscrowPackage): void {
 function readPackage(r: Reader): EscrowPackage {
   const version = r.u8();
   if (version !== ESCROW_VERSION)
-    throw new OmegaError('INVALID_ENCODING', `unknown escrow version ${version}`);
+    throw new OmegaError('UNSUPPORTED_VERSION', `unknown escrow version ${version}`);
   const keyType = keyTypeFromCode(r.u8());
   const escrowId = r.bytes(MAX_ESCROW_ID_BYTES);
   const owner = r.bytes(MAX_OWNER_BYTES);
@@ -601,7 +601,7 @@ export function decodeReleasedShare(bytes: Uint8Array): ReleasedShare {
   return decodeAll(bytes, (r) => {
     const version = r.u8();
     if (version !== ESCROW_VERSION)
-      throw new OmegaError('INVALID_ENCODING', `unknown released share version ${version}`);
+      throw new OmegaError('UNSUPPORTED_VERSION', `unknown released share version ${version}`);
     const index = shareIndex(r.u8());
     const ephemeral = r.fixed(32);
     RISTRETTO255.decode(ephemeral);

@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   NONCE_REUSED: 'A one-time signing nonce was requested a second time.',
   BACKEND_UNAVAILABLE: 'A requested crypto backend could not be loaded.',
   UNSUPPORTED_VERSION: 'An encoding carries a format version this implementation does not read.',
+  ESCROW_KEY_MISMATCH:
+    'An escrow does not match the registered public key (C_0 or the recovered key differs).',
 
   // ── consensus ───────────────────────────────────────────────────────────────────────────────────
   INVALID_CERTIFICATE: 'A commit certificate does not prove 2f+1 precommits of its committee for its block.',

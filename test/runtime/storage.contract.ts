@@ -151,6 +151,29 @@ export function storageContract(name: string, makeHarness: () => Promise<Storage
       s = await h.open(KEY_A);
     });
 
+    it('blocks are pruned only below a snapshot that covers them', async () => {
+      for (let hgt = 1; hgt <= 6; hgt++) s.appendBlock(hgt, bytesOf(`b${hgt}`), bytesOf(`c${hgt}`));
+      expect(s.firstBlockHeight()).toBe(1);
+      await expectCode(() => s.pruneBlocksBelow(4), 'INVALID_ARGUMENT'); // no snapshot yet
+      s.putSnapshot(3, bytesOf('state@3'));
+      await expectCode(() => s.pruneBlocksBelow(5), 'INVALID_ARGUMENT'); // state@4 would be lost
+      expect(s.pruneBlocksBelow(4)).toBe(3);
+      await reopen();
+      expect(s.firstBlockHeight()).toBe(4);
+      expect(s.getBlock(3)).toBeUndefined();
+      expect(s.getBlocks(2, 10, 1 << 20)).toEqual([]);
+      expect(s.getBlocks(4, 10, 1 << 20).map((b) => b.height)).toEqual([4, 5, 6]);
+      expect(s.lastHeight()).toBe(6);
+      s.batch([
+        { op: 'putSnapshot', height: 6, snapshot: bytesOf('state@6') },
+        { op: 'pruneBlocksBelow', height: 7 },
+      ]);
+      expect(s.firstBlockHeight()).toBe(0);
+      expect(s.lastHeight()).toBe(6);
+      s.appendBlock(7, bytesOf('b7'), bytesOf('c7'));
+      expect(s.firstBlockHeight()).toBe(7);
+    });
+
     it('index namespaces are separate key spaces with bytewise-ordered scans', async () => {
       const keys = [
         Uint8Array.of(),

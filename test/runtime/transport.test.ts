@@ -455,6 +455,10 @@ describe('mesh transport (TLS 1.3 on loopback)', () => {
     expect(code(() => a.mesh.send(2, 256, Uint8Array.of(1)))).toBe('OUT_OF_RANGE');
     expect(code(() => a.mesh.send(2, 1, 'text' as any))).toBe('INVALID_ARGUMENT');
     expect(code(() => a.mesh.send(2, 1, new Uint8Array(LIMITS.frameBytesMax!)))).toBe('LIMIT_EXCEEDED');
+    // An address book entry with an impossible port is retried with backoff, not a crash.
+    cluster.ports.set(2, 70_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(a.mesh.stats(2).connected).toBe(false);
     const base: MeshOptions = {
       chainId: CHAIN,
       self: { index: 1, identity: identity(1) },

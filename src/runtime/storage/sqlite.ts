@@ -245,6 +245,8 @@ class SqliteBackend implements StorageBackend {
         'SELECT height, block, certificate FROM blocks WHERE height >= ? AND height < ? ORDER BY height',
       ),
       lastBlock: p('SELECT coalesce(max(height), 0) AS h FROM blocks'),
+      firstBlock: p('SELECT coalesce(min(height), 0) AS h FROM blocks'),
+      blockDeleteBelow: p('DELETE FROM blocks WHERE height < ?'),
       snapLatestHeight: p('SELECT coalesce(max(height), 0) AS h FROM snapshots'),
       snapPut: p('INSERT INTO snapshots (height, snapshot) VALUES (?, ?)'),
       snapLatest: p('SELECT height, snapshot FROM snapshots ORDER BY height DESC LIMIT 1'),
@@ -321,6 +323,14 @@ class SqliteBackend implements StorageBackend {
 
   snapshotPut(height: number, snapshot: Uint8Array): void {
     this.stmts.snapPut.run(height, buf(snapshot));
+  }
+
+  firstBlockHeight(): number {
+    return (this.stmts.firstBlock.get() as { h: number }).h;
+  }
+
+  blockDeleteBelow(height: number): number {
+    return this.stmts.blockDeleteBelow.run(height).changes;
   }
 
   snapshotLatestHeight(): number {

@@ -397,18 +397,26 @@ export class MeshTransport {
       this.scheduleReconnect(peer);
       return;
     }
-    peer.dialing = true;
     const identity = this.options.self.identity;
-    const socket = tls.connect({
-      host: address.host,
-      port: address.port,
-      key: identity.privateKeyPem,
-      cert: identity.certificatePem,
-      minVersion: 'TLSv1.3',
-      maxVersion: 'TLSv1.3',
-      rejectUnauthorized: false, // replaced by the pin check below (module comment)
-      ALPNProtocols: [MESH_ALPN],
-    });
+    let socket: tls.TLSSocket;
+    try {
+      socket = tls.connect({
+        host: address.host,
+        port: address.port,
+        key: identity.privateKeyPem,
+        cert: identity.certificatePem,
+        minVersion: 'TLSv1.3',
+        maxVersion: 'TLSv1.3',
+        rejectUnauthorized: false, // replaced by the pin check below (module comment)
+        ALPNProtocols: [MESH_ALPN],
+      });
+    } catch {
+      // A malformed address from the address book (bad port, say) throws synchronously: treat it like an
+      // unreachable peer and retry after backoff instead of crashing the timer that called us.
+      this.scheduleReconnect(peer);
+      return;
+    }
+    peer.dialing = true;
     const conn = this.track(socket, true);
     conn.peer = peer;
     socket.once('secureConnect', () => {

@@ -210,6 +210,15 @@ describe('mesh transport (TLS 1.3 on loopback)', () => {
         cluster!.node(1).inbox.some((m) => m.from === 4 && m.channel === 3 && m.body.length === big.length),
       'max-size body',
     );
+    // Per-peer FIFO: 500 numbered messages from 3 to 1 arrive complete and in order.
+    for (let k = 0; k < 500; k++) cluster.node(3).mesh.send(1, 5, Buffer.from(String(k)));
+    await waitFor(() => cluster!.node(1).inbox.filter((m) => m.channel === 5).length === 500, 'FIFO burst');
+    expect(
+      cluster
+        .node(1)
+        .inbox.filter((m) => m.channel === 5)
+        .map((m) => Number(m.body)),
+    ).toEqual(Array.from({ length: 500 }, (_, k) => k));
     for (const i of [1, 2, 3, 4]) {
       expect(cluster.node(i).reports).toEqual([]);
       for (const j of [1, 2, 3, 4].filter((j) => j !== i))

@@ -156,7 +156,11 @@ async function exchange(c: Cluster, indices: number[], tag: string): Promise<voi
 }
 
 /** A raw TLS client holding replica `as`'s real key: authenticates, then does whatever the test says. */
-function rawClient(port: number, as: number, options: { alpn?: string[] } = {}): Promise<tls.TLSSocket> {
+function rawClient(
+  port: number,
+  as: number,
+  options: { alpn?: string[]; session?: Buffer } = {},
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const id = identity(as);
     const socket = tls.connect({
@@ -167,6 +171,7 @@ function rawClient(port: number, as: number, options: { alpn?: string[] } = {}):
       minVersion: 'TLSv1.3',
       rejectUnauthorized: false,
       ALPNProtocols: options.alpn ?? [MESH_ALPN],
+      ...(options.session === undefined ? {} : { session: options.session }),
     });
     socket.once('secureConnect', () => resolve(socket));
     socket.once('error', reject);
@@ -446,6 +451,24 @@ describe('mesh transport (TLS 1.3 on loopback)', () => {
     expect(received).toBeGreaterThan(hello(2, 1).length + 2 * 9);
     expect(b.reports).toEqual([]);
     await closed(s);
+  });
+
+  it('TLS sessions are never resumed: every connection proves its key with a full handshake', async () => {
+    cluster = new Cluster(2);
+    const b = await cluster.start(2);
+    const first = await rawClient(b.port, 1);
+    const session = await new Promise<Buffer>((resolve) => {
+      first.once('session', resolve);
+      first.write(hello(1, 2));
+    });
+    await waitFor(() => b.mesh.connectedPeers().includes(1), 'replica 1 up');
+    first.destroy();
+    const second = await rawClient(b.port, 1, { session });
+    expect(second.isSessionReused()).toBe(false);
+    second.write(hello(1, 2));
+    await waitFor(() => b.mesh.stats(1).connects === 2, 'second full-handshake connection up');
+    expect(b.reports).toEqual([]);
+    second.destroy();
   });
 
   it('rejects bad arguments with documented codes', async () => {

@@ -23,6 +23,7 @@
  * - **Liveness.** A ping after `pingIntervalMs` of send silence; a peer silent for `idleTimeoutMs`, or one
  *   that does not finish TLS + hello within `helloTimeoutMs`, is dropped (PEER_TIMEOUT).
  */
+import { constants as cryptoConstants } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -265,6 +266,7 @@ export class MeshTransport {
       rejectUnauthorized: false,
       ALPNProtocols: [MESH_ALPN],
       handshakeTimeout: this.limits.helloTimeoutMs,
+      secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
     });
     // Bound concurrent sockets (handshaking ones included): a few per peer covers restarts and races;
     // unauthenticated floods beyond it are refused by the kernel accept path, not buffered.
@@ -488,6 +490,11 @@ export class MeshTransport {
 
   private checkTlsParameters(socket: tls.TLSSocket): void {
     if (socket.getProtocol() !== 'TLSv1.3') throw new OmegaError('PEER_AUTH_FAILED', 'not TLS 1.3');
+    // Every connection proves possession of its key afresh (CertificateVerify); a resumed session would
+    // skip that, so none is offered (no tickets) and none is accepted.
+    if (socket.isSessionReused()) {
+      throw new OmegaError('PEER_AUTH_FAILED', 'TLS session resumption is not accepted');
+    }
     if (socket.alpnProtocol !== MESH_ALPN)
       throw new OmegaError('PEER_AUTH_FAILED', 'peer did not negotiate the mesh ALPN id');
   }

@@ -266,6 +266,7 @@ export class BackedStorage implements Storage {
   /** Marks the store closed without touching the backend (used by a simulated crash). */
   protected markClosed(): void {
     this.closed = true;
+    this.sealer.destroy();
   }
 
   protected isClosed(): boolean {

@@ -112,6 +112,11 @@ export interface SqliteStorageOptions extends StoreOptions, SealCreateOptions {
   readonly operatorSecret: OperatorSecret;
   /** Create the store if `path` does not exist (default false: a missing store is an error). */
   readonly create?: boolean;
+  /**
+   * Caps the database size in pages of 4 KiB (SQLite `max_page_count`), so a replica fills its cap with
+   * STORAGE_FULL instead of filling the disk. Default: no cap beyond SQLite's own.
+   */
+  readonly maxPageCount?: number;
   readonly random?: RandomSource;
 }
 
@@ -128,6 +133,13 @@ export class SqliteStorage extends BackedStorage {
     }
     const random = options.random ?? systemRandom;
     const db = openDatabase(options.path);
+    if (options.maxPageCount !== undefined) {
+      if (!Number.isSafeInteger(options.maxPageCount) || options.maxPageCount < 1) {
+        db.close();
+        throw new OmegaError('OUT_OF_RANGE', 'maxPageCount must be a positive integer');
+      }
+      db.pragma(`max_page_count = ${options.maxPageCount}`);
+    }
     try {
       const header = db.prepare("SELECT value FROM meta WHERE key = 'seal_header'").get() as
         { value: Buffer } | undefined;
@@ -197,6 +209,11 @@ function openDatabase(path: string): Db {
     db.close();
     throw e;
   }
+}
+
+function isSqliteIoError(e: unknown): boolean {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('SQLITE_IOERR');
 }
 
 function isSqliteCode(e: unknown, code: string): boolean {
@@ -274,7 +291,20 @@ class SqliteBackend implements StorageBackend {
       hooks.beforeCommit?.();
       return result;
     });
-    return tx.immediate();
+    try {
+      return tx.immediate();
+    } catch (e) {
+      // better-sqlite3 has rolled the transaction back; name the environment failure with a stable code.
+      if (isSqliteCode(e, 'SQLITE_FULL')) {
+        throw new OmegaError('STORAGE_FULL', 'no space left in the store; nothing of the write was applied', {
+          cause: e,
+        });
+      }
+      if (isSqliteIoError(e)) {
+        throw new OmegaError('STORAGE_IO', 'the storage device failed during a write', { cause: e });
+      }
+      throw e;
+    }
   }
 
   getConsensusState(): Uint8Array | undefined {

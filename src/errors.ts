@@ -34,7 +34,14 @@ export const ERROR_CODES = {
   DECRYPTION_FAILED: 'A ciphertext does not decrypt (wrong key, tampered ciphertext, or wrong context).',
   NONCE_REUSED: 'A one-time signing nonce was requested a second time.',
   BACKEND_UNAVAILABLE: 'A requested crypto backend could not be loaded.',
+  UNSUPPORTED_VERSION: 'An encoding carries a format version this implementation does not read.',
 
+  // ── consensus ───────────────────────────────────────────────────────────────────────────────────
+  INVALID_CERTIFICATE: 'A commit certificate does not prove 2f+1 precommits of its committee for its block.',
+  INVALID_BLOCK: 'A block is invalid for the decided prefix (height, previous hash, time, batch limits).',
+  NOT_PROPOSER: 'A proposal is signed by a member who is not the proposer of its height and round.',
+  UNKNOWN_VALIDATOR: 'A message names a validator outside the committee of its height.',
+  CONFLICTING_SIGNATURE: 'A replica was asked to sign a message that conflicts with one it already signed.',
   // ── storage (src/runtime/storage) ──────────────────────────────────────────────────────────────
   STORAGE_CLOSED: 'A storage operation was attempted after close() or a simulated crash.',
   STORAGE_CORRUPT:
@@ -64,6 +71,10 @@ export const ERROR_CODES = {
   SEND_QUEUE_FULL: 'A frame was refused because the bounded send queue of its peer is full.',
   UNKNOWN_PEER: 'A replica index is not a member of the configured committee.',
   TRANSPORT_CLOSED: 'A transport operation was attempted after close().',
+  BAD_INCLUSION_PROOF: 'A Merkle inclusion proof does not verify against its root.',
+  BAD_FRAGMENT: 'An erasure-coded fragment does not verify against the committed dispersal root.',
+  NOT_A_CODEWORD:
+    'The committed fragments are not a valid encoding (re-encoding the decoded data gives another root, or the padding is not zero).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

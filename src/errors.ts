@@ -52,6 +52,9 @@ export const ERROR_CODES = {
   BLOCK_HEIGHT_GAP: 'A decided block was appended at a height other than the last stored height + 1.',
   STORAGE_LOCKED:
     'The store is already open (one replica process per store, so no two processes sign from it).',
+  STORAGE_FULL:
+    'The store has no space left (disk full or its configured size cap); the write was not applied.',
+  STORAGE_IO: 'The storage device failed a read or write; the replica should stop rather than continue.',
   WRONG_OPERATOR_SECRET:
     'The operator secret (passphrase or key file) does not open the sealed store of this replica.',
 

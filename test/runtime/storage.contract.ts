@@ -151,6 +151,29 @@ export function storageContract(name: string, makeHarness: () => Promise<Storage
       s = await h.open(KEY_A);
     });
 
+    it('blocks are pruned only below a snapshot that covers them', async () => {
+      for (let hgt = 1; hgt <= 6; hgt++) s.appendBlock(hgt, bytesOf(`b${hgt}`), bytesOf(`c${hgt}`));
+      expect(s.firstBlockHeight()).toBe(1);
+      await expectCode(() => s.pruneBlocksBelow(4), 'INVALID_ARGUMENT'); // no snapshot yet
+      s.putSnapshot(3, bytesOf('state@3'));
+      await expectCode(() => s.pruneBlocksBelow(5), 'INVALID_ARGUMENT'); // state@4 would be lost
+      expect(s.pruneBlocksBelow(4)).toBe(3);
+      await reopen();
+      expect(s.firstBlockHeight()).toBe(4);
+      expect(s.getBlock(3)).toBeUndefined();
+      expect(s.getBlocks(2, 10, 1 << 20)).toEqual([]);
+      expect(s.getBlocks(4, 10, 1 << 20).map((b) => b.height)).toEqual([4, 5, 6]);
+      expect(s.lastHeight()).toBe(6);
+      s.batch([
+        { op: 'putSnapshot', height: 6, snapshot: bytesOf('state@6') },
+        { op: 'pruneBlocksBelow', height: 7 },
+      ]);
+      expect(s.firstBlockHeight()).toBe(0);
+      expect(s.lastHeight()).toBe(6);
+      s.appendBlock(7, bytesOf('b7'), bytesOf('c7'));
+      expect(s.firstBlockHeight()).toBe(7);
+    });
+
     it('index namespaces are separate key spaces with bytewise-ordered scans', async () => {
       const keys = [
         Uint8Array.of(),
@@ -214,6 +237,113 @@ export function storageContract(name: string, makeHarness: () => Promise<Storage
         }),
         { seed: 5, numRuns: 40 },
       );
+    });
+
+    it('random batches, valid or not, leave the store equal to a model of committed state (seed 17)', async () => {
+      interface Model {
+        blocks: Map<number, string>;
+        snapshot: number;
+        state: string | undefined;
+        kv: Map<string, string>;
+        secrets: Map<string, string>;
+      }
+      const model: Model = {
+        blocks: new Map(),
+        snapshot: 0,
+        state: undefined,
+        kv: new Map(),
+        secrets: new Map(),
+      };
+      const last = (m: Model) => Math.max(m.snapshot, ...m.blocks.keys(), 0);
+      const opArb = fc.oneof(
+        fc.record({
+          op: fc.constant('appendBlock' as const),
+          delta: fc.integer({ min: 0, max: 2 }),
+          tag: fc.nat(99),
+        }),
+        fc.record({
+          op: fc.constant('putSnapshot' as const),
+          delta: fc.integer({ min: -1, max: 2 }),
+          tag: fc.nat(99),
+        }),
+        fc.record({ op: fc.constant('put' as const), key: fc.nat(5), tag: fc.nat(99) }),
+        fc.record({ op: fc.constant('delete' as const), key: fc.nat(5) }),
+        fc.record({ op: fc.constant('putConsensusState' as const), tag: fc.nat(99) }),
+        fc.record({ op: fc.constant('putSecret' as const), key: fc.nat(3), tag: fc.nat(99) }),
+        fc.record({ op: fc.constant('deleteSecret' as const), key: fc.nat(3) }),
+      );
+      const batches = fc.sample(
+        fc.array(fc.array(opArb, { minLength: 1, maxLength: 4 }), { minLength: 25, maxLength: 25 }),
+        {
+          seed: 17,
+          numRuns: 1,
+        },
+      )[0]!;
+      let step = 0;
+      for (const batch of batches) {
+        // Translate against a scratch copy of the model: that copy is the expected state if the batch commits.
+        const next: Model = {
+          blocks: new Map(model.blocks),
+          snapshot: model.snapshot,
+          state: model.state,
+          kv: new Map(model.kv),
+          secrets: new Map(model.secrets),
+        };
+        let valid = true;
+        const ops: BatchOp[] = batch.map((o): BatchOp => {
+          switch (o.op) {
+            case 'appendBlock': {
+              const height = Math.max(1, last(next) + o.delta);
+              if (height !== last(next) + 1) valid = false;
+              else next.blocks.set(height, `b${o.tag}`);
+              return { op: 'appendBlock', height, block: bytesOf(`b${o.tag}`), certificate: bytesOf('c') };
+            }
+            case 'putSnapshot': {
+              const height = Math.max(1, last(next) + o.delta);
+              if (height <= next.snapshot) valid = false;
+              else next.snapshot = height;
+              return { op: 'putSnapshot', height, snapshot: bytesOf(`s${o.tag}`) };
+            }
+            case 'put':
+              next.kv.set(`k${o.key}`, `v${o.tag}`);
+              return {
+                op: 'put',
+                namespace: 'model',
+                key: bytesOf(`k${o.key}`),
+                value: bytesOf(`v${o.tag}`),
+              };
+            case 'delete':
+              next.kv.delete(`k${o.key}`);
+              return { op: 'delete', namespace: 'model', key: bytesOf(`k${o.key}`) };
+            case 'putConsensusState':
+              next.state = `st${o.tag}`;
+              return { op: 'putConsensusState', state: bytesOf(`st${o.tag}`) };
+            case 'putSecret':
+              next.secrets.set(`sec${o.key}`, `x${o.tag}`);
+              return { op: 'putSecret', name: `sec${o.key}`, secret: bytesOf(`x${o.tag}`) };
+            case 'deleteSecret':
+              next.secrets.delete(`sec${o.key}`);
+              return { op: 'deleteSecret', name: `sec${o.key}` };
+          }
+        });
+        let threw = false;
+        try {
+          s.batch(ops);
+        } catch (e) {
+          threw = true;
+          expect(isOmegaError(e), `step ${step}: ${String(e)}`).toBe(true);
+        }
+        expect(threw, `step ${step}: batch ${JSON.stringify(batch)} valid=${valid}`).toBe(!valid);
+        if (valid) Object.assign(model, next);
+        if (++step % 8 === 0) await reopen();
+        const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString());
+        expect(s.lastHeight(), `step ${step}`).toBe(last(model));
+        expect(dec(s.getConsensusState())).toBe(model.state);
+        for (const [h, tag] of model.blocks) expect(dec(s.getBlock(h)?.block)).toBe(tag);
+        expect(new Map(s.scan('model').map((e) => [dec(e.key)!, dec(e.value)!]))).toEqual(model.kv);
+        expect(s.secretNames()).toEqual([...model.secrets.keys()].sort());
+        for (const [name, v] of model.secrets) expect(dec(s.getSecret(name))).toBe(v);
+      }
     });
 
     it('a batch is all-or-nothing: one bad op leaves every earlier op of the batch unapplied', async () => {

@@ -154,6 +154,27 @@ describe('SqliteStorage specifics', () => {
     t.close();
   });
 
+  it('a full store rejects the write with STORAGE_FULL, applies none of it, and keeps serving', async () => {
+    const s = await open({ maxPageCount: 64 }); // 256 KiB cap
+    s.appendBlock(1, bytesOf('b1'), bytesOf('c1'));
+    let error: unknown;
+    try {
+      s.batch([
+        { op: 'putConsensusState', state: bytesOf('new') },
+        { op: 'put', namespace: 'big', key: bytesOf('k'), value: new Uint8Array(1 << 20) },
+      ]);
+    } catch (e) {
+      error = e;
+    }
+    expect(isOmegaError(error, 'STORAGE_FULL')).toBe(true);
+    expect(s.getConsensusState()).toBeUndefined();
+    expect(s.get('big', bytesOf('k'))).toBeUndefined();
+    expect(s.getBlock(1)?.block).toEqual(bytesOf('b1'));
+    s.appendBlock(2, bytesOf('b2'), bytesOf('c2'));
+    expect(s.lastHeight()).toBe(2);
+    s.close();
+  });
+
   it('refuses to open a store without create, and a file that is not an Omega store', async () => {
     await expectCode(SqliteStorage.open({ path, operatorSecret: KEY_A }), 'INVALID_ARGUMENT');
     writeFileSync(path, 'this is not a database, just text that is long enough to be a header.....');

@@ -156,7 +156,11 @@ async function exchange(c: Cluster, indices: number[], tag: string): Promise<voi
 }
 
 /** A raw TLS client holding replica `as`'s real key: authenticates, then does whatever the test says. */
-function rawClient(port: number, as: number, options: { alpn?: string[] } = {}): Promise<tls.TLSSocket> {
+function rawClient(
+  port: number,
+  as: number,
+  options: { alpn?: string[]; session?: Buffer } = {},
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const id = identity(as);
     const socket = tls.connect({
@@ -167,6 +171,7 @@ function rawClient(port: number, as: number, options: { alpn?: string[] } = {}):
       minVersion: 'TLSv1.3',
       rejectUnauthorized: false,
       ALPNProtocols: options.alpn ?? [MESH_ALPN],
+      ...(options.session === undefined ? {} : { session: options.session }),
     });
     socket.once('secureConnect', () => resolve(socket));
     socket.once('error', reject);
@@ -210,6 +215,15 @@ describe('mesh transport (TLS 1.3 on loopback)', () => {
         cluster!.node(1).inbox.some((m) => m.from === 4 && m.channel === 3 && m.body.length === big.length),
       'max-size body',
     );
+    // Per-peer FIFO: 500 numbered messages from 3 to 1 arrive complete and in order.
+    for (let k = 0; k < 500; k++) cluster.node(3).mesh.send(1, 5, Buffer.from(String(k)));
+    await waitFor(() => cluster!.node(1).inbox.filter((m) => m.channel === 5).length === 500, 'FIFO burst');
+    expect(
+      cluster
+        .node(1)
+        .inbox.filter((m) => m.channel === 5)
+        .map((m) => Number(m.body)),
+    ).toEqual(Array.from({ length: 500 }, (_, k) => k));
     for (const i of [1, 2, 3, 4]) {
       expect(cluster.node(i).reports).toEqual([]);
       for (const j of [1, 2, 3, 4].filter((j) => j !== i))
@@ -439,6 +453,24 @@ describe('mesh transport (TLS 1.3 on loopback)', () => {
     await closed(s);
   });
 
+  it('TLS sessions are never resumed: every connection proves its key with a full handshake', async () => {
+    cluster = new Cluster(2);
+    const b = await cluster.start(2);
+    const first = await rawClient(b.port, 1);
+    const session = await new Promise<Buffer>((resolve) => {
+      first.once('session', resolve);
+      first.write(hello(1, 2));
+    });
+    await waitFor(() => b.mesh.connectedPeers().includes(1), 'replica 1 up');
+    first.destroy();
+    const second = await rawClient(b.port, 1, { session });
+    expect(second.isSessionReused()).toBe(false);
+    second.write(hello(1, 2));
+    await waitFor(() => b.mesh.stats(1).connects === 2, 'second full-handshake connection up');
+    expect(b.reports).toEqual([]);
+    second.destroy();
+  });
+
   it('rejects bad arguments with documented codes', async () => {
     cluster = new Cluster(2);
     const a = await cluster.start(1);
@@ -455,6 +487,10 @@ describe('mesh transport (TLS 1.3 on loopback)', () => {
     expect(code(() => a.mesh.send(2, 256, Uint8Array.of(1)))).toBe('OUT_OF_RANGE');
     expect(code(() => a.mesh.send(2, 1, 'text' as any))).toBe('INVALID_ARGUMENT');
     expect(code(() => a.mesh.send(2, 1, new Uint8Array(LIMITS.frameBytesMax!)))).toBe('LIMIT_EXCEEDED');
+    // An address book entry with an impossible port is retried with backoff, not a crash.
+    cluster.ports.set(2, 70_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(a.mesh.stats(2).connected).toBe(false);
     const base: MeshOptions = {
       chainId: CHAIN,
       self: { index: 1, identity: identity(1) },

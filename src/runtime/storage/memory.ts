@@ -228,6 +228,28 @@ class MemoryBackend implements StorageBackend {
     this.disk.snapshots.set(height, snapshot);
   }
 
+  firstBlockHeight(): number {
+    let min = 0;
+    for (const h of this.disk.blocks.keys()) if (min === 0 || h < min) min = h;
+    return min;
+  }
+
+  blockDeleteBelow(height: number): number {
+    let n = 0;
+    for (const [h, b] of [...this.disk.blocks]) {
+      if (h >= height) continue;
+      this.record(() => this.disk.blocks.set(h, b));
+      this.disk.blocks.delete(h);
+      n++;
+    }
+    if (this.disk.blocks.size === 0 && this.disk.lastBlockHeight !== 0) {
+      const prevLast = this.disk.lastBlockHeight;
+      this.record(() => (this.disk.lastBlockHeight = prevLast));
+      this.disk.lastBlockHeight = 0;
+    }
+    return n;
+  }
+
   snapshotLatestHeight(): number {
     let best = 0;
     for (const h of this.disk.snapshots.keys()) if (h > best) best = h;

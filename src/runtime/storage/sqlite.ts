@@ -112,6 +112,11 @@ export interface SqliteStorageOptions extends StoreOptions, SealCreateOptions {
   readonly operatorSecret: OperatorSecret;
   /** Create the store if `path` does not exist (default false: a missing store is an error). */
   readonly create?: boolean;
+  /**
+   * Caps the database size in pages of 4 KiB (SQLite `max_page_count`), so a replica fills its cap with
+   * STORAGE_FULL instead of filling the disk. Default: no cap beyond SQLite's own.
+   */
+  readonly maxPageCount?: number;
   readonly random?: RandomSource;
 }
 
@@ -128,6 +133,13 @@ export class SqliteStorage extends BackedStorage {
     }
     const random = options.random ?? systemRandom;
     const db = openDatabase(options.path);
+    if (options.maxPageCount !== undefined) {
+      if (!Number.isSafeInteger(options.maxPageCount) || options.maxPageCount < 1) {
+        db.close();
+        throw new OmegaError('OUT_OF_RANGE', 'maxPageCount must be a positive integer');
+      }
+      db.pragma(`max_page_count = ${options.maxPageCount}`);
+    }
     try {
       const header = db.prepare("SELECT value FROM meta WHERE key = 'seal_header'").get() as
         { value: Buffer } | undefined;
@@ -199,6 +211,11 @@ function openDatabase(path: string): Db {
   }
 }
 
+function isSqliteIoError(e: unknown): boolean {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('SQLITE_IOERR');
+}
+
 function isSqliteCode(e: unknown, code: string): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
 }
@@ -245,6 +262,8 @@ class SqliteBackend implements StorageBackend {
         'SELECT height, block, certificate FROM blocks WHERE height >= ? AND height < ? ORDER BY height',
       ),
       lastBlock: p('SELECT coalesce(max(height), 0) AS h FROM blocks'),
+      firstBlock: p('SELECT coalesce(min(height), 0) AS h FROM blocks'),
+      blockDeleteBelow: p('DELETE FROM blocks WHERE height < ?'),
       snapLatestHeight: p('SELECT coalesce(max(height), 0) AS h FROM snapshots'),
       snapPut: p('INSERT INTO snapshots (height, snapshot) VALUES (?, ?)'),
       snapLatest: p('SELECT height, snapshot FROM snapshots ORDER BY height DESC LIMIT 1'),
@@ -272,7 +291,20 @@ class SqliteBackend implements StorageBackend {
       hooks.beforeCommit?.();
       return result;
     });
-    return tx.immediate();
+    try {
+      return tx.immediate();
+    } catch (e) {
+      // better-sqlite3 has rolled the transaction back; name the environment failure with a stable code.
+      if (isSqliteCode(e, 'SQLITE_FULL')) {
+        throw new OmegaError('STORAGE_FULL', 'no space left in the store; nothing of the write was applied', {
+          cause: e,
+        });
+      }
+      if (isSqliteIoError(e)) {
+        throw new OmegaError('STORAGE_IO', 'the storage device failed during a write', { cause: e });
+      }
+      throw e;
+    }
   }
 
   getConsensusState(): Uint8Array | undefined {
@@ -321,6 +353,14 @@ class SqliteBackend implements StorageBackend {
 
   snapshotPut(height: number, snapshot: Uint8Array): void {
     this.stmts.snapPut.run(height, buf(snapshot));
+  }
+
+  firstBlockHeight(): number {
+    return (this.stmts.firstBlock.get() as { h: number }).h;
+  }
+
+  blockDeleteBelow(height: number): number {
+    return this.stmts.blockDeleteBelow.run(height).changes;
   }
 
   snapshotLatestHeight(): number {

@@ -41,6 +41,10 @@ export interface StorageBackend {
   blockRange(from: number, count: number): Iterable<StoredBlock>;
   /** Highest block height, 0 if none. */
   lastBlockHeight(): number;
+  /** Lowest block height, 0 if none. */
+  firstBlockHeight(): number;
+  /** Deletes the blocks below `height`; returns how many. */
+  blockDeleteBelow(height: number): number;
   snapshotPut(height: number, snapshot: Uint8Array): void;
   snapshotLatest(): StoredSnapshot | undefined;
   /** Height of the latest snapshot, 0 if none (without reading the snapshot itself). */
@@ -156,6 +160,17 @@ export class BackedStorage implements Storage {
     return this.currentLastHeight();
   }
 
+  firstBlockHeight(): number {
+    this.checkOpen();
+    return this.backend.firstBlockHeight();
+  }
+
+  pruneBlocksBelow(height: number): number {
+    this.checkOpen();
+    checkHeight(height);
+    return this.transaction(() => this.applyPrune(height));
+  }
+
   // ── snapshots ──────────────────────────────────────────────────────────────────────────────────
   putSnapshot(height: number, snapshot: Uint8Array): void {
     this.batch([{ op: 'putSnapshot', height, snapshot }]);
@@ -251,6 +266,7 @@ export class BackedStorage implements Storage {
   /** Marks the store closed without touching the backend (used by a simulated crash). */
   protected markClosed(): void {
     this.closed = true;
+    this.sealer.destroy();
   }
 
   protected isClosed(): boolean {
@@ -291,6 +307,9 @@ export class BackedStorage implements Storage {
       case 'putSnapshot':
         checkHeight(op.height);
         checkBytes(op.snapshot, STORAGE_LIMITS.snapshotBytesMax, 'snapshot');
+        return undefined;
+      case 'pruneBlocksBelow':
+        checkHeight(op.height);
         return undefined;
       case 'putConsensusState':
         checkBytes(op.state, STORAGE_LIMITS.consensusStateBytesMax, 'consensus state');
@@ -343,6 +362,9 @@ export class BackedStorage implements Storage {
         this.backend.snapshotPrune(this.snapshotsRetained);
         return false;
       }
+      case 'pruneBlocksBelow':
+        this.applyPrune(op.height);
+        return false;
       case 'putConsensusState':
         this.backend.setConsensusState(op.state.slice());
         return false;
@@ -361,6 +383,17 @@ export class BackedStorage implements Storage {
       default:
         throw new OmegaError('INVALID_ARGUMENT', 'unknown batch op');
     }
+  }
+
+  private applyPrune(height: number): number {
+    const snapshot = this.backend.snapshotLatestHeight();
+    if (snapshot < height - 1) {
+      throw new OmegaError(
+        'INVALID_ARGUMENT',
+        `pruning below ${height} needs a snapshot at height ${height - 1} or above (latest: ${snapshot})`,
+      );
+    }
+    return this.backend.blockDeleteBelow(height);
   }
 
   private applyAppendWal(entry: Uint8Array): number {

@@ -72,6 +72,7 @@ export type BatchOp =
       readonly certificate: Uint8Array;
     }
   | { readonly op: 'putSnapshot'; readonly height: number; readonly snapshot: Uint8Array }
+  | { readonly op: 'pruneBlocksBelow'; readonly height: number }
   | { readonly op: 'putConsensusState'; readonly state: Uint8Array }
   | { readonly op: 'appendWal'; readonly entry: Uint8Array }
   | { readonly op: 'truncateWal' }
@@ -116,6 +117,14 @@ export interface Storage {
    * returns the first block if it exists, so a sync never stalls on one large block).
    */
   getBlocks(fromHeight: number, maxCount: number, maxBytes: number): StoredBlock[];
+  /** The lowest stored block height, 0 if no block is stored (blocks below it were pruned). */
+  firstBlockHeight(): number;
+  /**
+   * Deletes every block below `height`. Allowed only when the latest snapshot is at `height - 1` or above,
+   * so the state those blocks produced stays recoverable (INVALID_ARGUMENT otherwise). Block sync for a
+   * pruned height falls back to snapshot sync. Returns how many blocks were deleted.
+   */
+  pruneBlocksBelow(height: number): number;
   /**
    * The height up to which state is known: the larger of the last block's height and the latest snapshot's
    * height (a snapshot installed by state sync moves it forward); 0 for an empty store.

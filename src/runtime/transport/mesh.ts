@@ -23,6 +23,7 @@
  * - **Liveness.** A ping after `pingIntervalMs` of send silence; a peer silent for `idleTimeoutMs`, or one
  *   that does not finish TLS + hello within `helloTimeoutMs`, is dropped (PEER_TIMEOUT).
  */
+import { constants as cryptoConstants } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -265,6 +266,7 @@ export class MeshTransport {
       rejectUnauthorized: false,
       ALPNProtocols: [MESH_ALPN],
       handshakeTimeout: this.limits.helloTimeoutMs,
+      secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
     });
     // Bound concurrent sockets (handshaking ones included): a few per peer covers restarts and races;
     // unauthenticated floods beyond it are refused by the kernel accept path, not buffered.
@@ -397,18 +399,26 @@ export class MeshTransport {
       this.scheduleReconnect(peer);
       return;
     }
-    peer.dialing = true;
     const identity = this.options.self.identity;
-    const socket = tls.connect({
-      host: address.host,
-      port: address.port,
-      key: identity.privateKeyPem,
-      cert: identity.certificatePem,
-      minVersion: 'TLSv1.3',
-      maxVersion: 'TLSv1.3',
-      rejectUnauthorized: false, // replaced by the pin check below (module comment)
-      ALPNProtocols: [MESH_ALPN],
-    });
+    let socket: tls.TLSSocket;
+    try {
+      socket = tls.connect({
+        host: address.host,
+        port: address.port,
+        key: identity.privateKeyPem,
+        cert: identity.certificatePem,
+        minVersion: 'TLSv1.3',
+        maxVersion: 'TLSv1.3',
+        rejectUnauthorized: false, // replaced by the pin check below (module comment)
+        ALPNProtocols: [MESH_ALPN],
+      });
+    } catch {
+      // A malformed address from the address book (bad port, say) throws synchronously: treat it like an
+      // unreachable peer and retry after backoff instead of crashing the timer that called us.
+      this.scheduleReconnect(peer);
+      return;
+    }
+    peer.dialing = true;
     const conn = this.track(socket, true);
     conn.peer = peer;
     socket.once('secureConnect', () => {
@@ -480,6 +490,11 @@ export class MeshTransport {
 
   private checkTlsParameters(socket: tls.TLSSocket): void {
     if (socket.getProtocol() !== 'TLSv1.3') throw new OmegaError('PEER_AUTH_FAILED', 'not TLS 1.3');
+    // Every connection proves possession of its key afresh (CertificateVerify); a resumed session would
+    // skip that, so none is offered (no tickets) and none is accepted.
+    if (socket.isSessionReused()) {
+      throw new OmegaError('PEER_AUTH_FAILED', 'TLS session resumption is not accepted');
+    }
     if (socket.alpnProtocol !== MESH_ALPN)
       throw new OmegaError('PEER_AUTH_FAILED', 'peer did not negotiate the mesh ALPN id');
   }

@@ -515,7 +515,6 @@ export class Replica implements Endpoint {
   breakContract = false;
   /** lastSigned of the durable WAL record. */
   private durableSigned: SignedKey | undefined;
-  readonly signedLog: ConsensusMessage[] = [];
 
   constructor(
     readonly sim: Simulation,
@@ -711,7 +710,6 @@ export class Replica implements Endpoint {
         this.durableSigned = eff.record.lastSigned;
         break;
       case 'broadcast':
-        this.signedLog.push(eff.message);
         this.outgoing(eff.message, undefined);
         break;
       case 'send': {

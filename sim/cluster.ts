@@ -68,6 +68,16 @@ export interface SimParams {
   /** Liveness bound: ticks after healing within which every request must be decided everywhere. */
   readonly livenessTicks: number;
   readonly loss: number;
+  /**
+   * Extra loss for vote messages only (safety phase). Losing votes but not proposals is what makes some
+   * replicas lock or decide while others move on — the runs where locking matters.
+   */
+  readonly voteLoss?: number;
+  /**
+   * Whether replicas serve block sync during the safety phase. Sync lets a replica skip the rounds where
+   * locks matter (it simply fetches the decision), so half the seeds turn it off to exercise them.
+   */
+  readonly syncDuringFaults?: boolean;
   readonly duplicate: number;
   readonly delayMax: number;
   /** Probability per tick that a partition starts (safety phase). */
@@ -299,6 +309,17 @@ export class Simulation {
       this.count('messages.lost');
       return;
     }
+    const vl = this.params.voteLoss ?? 0;
+    if (
+      !this.healed &&
+      vl > 0 &&
+      p.kind === 'consensus' &&
+      (p.bytes[0] === 2 || p.bytes[0] === 3) &&
+      this.rng.chance(vl)
+    ) {
+      this.count('messages.lost');
+      return;
+    }
     const copies = !this.healed && this.rng.chance(this.params.duplicate) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       this.queue.push(this.now + this.delay(from, to), () => {
@@ -515,7 +536,6 @@ export class Replica implements Endpoint {
   breakContract = false;
   /** lastSigned of the durable WAL record. */
   private durableSigned: SignedKey | undefined;
-  readonly signedLog: ConsensusMessage[] = [];
 
   constructor(
     readonly sim: Simulation,
@@ -616,6 +636,7 @@ export class Replica implements Endpoint {
   }
 
   private serveSync(to: number, fromHeight: number, maxCount: number): void {
+    if (!this.sim.healed && this.sim.params.syncDuringFaults === false) return;
     const blocks = this.blocks.slice(fromHeight - 1, fromHeight - 1 + Math.min(maxCount, 8));
     if (blocks.length === 0) return;
     this.sim.count('sync.served');
@@ -711,7 +732,6 @@ export class Replica implements Endpoint {
         this.durableSigned = eff.record.lastSigned;
         break;
       case 'broadcast':
-        this.signedLog.push(eff.message);
         this.outgoing(eff.message, undefined);
         break;
       case 'send': {
@@ -910,6 +930,9 @@ export function paramsFromSeed(
     crashRate: rng.pick([0, 0.001, 0.005]),
     clients: rng.int(1, 3),
     requestsPerClient: rng.int(3, 12),
+    // Drawn last, so adding them left the earlier draws (and older seeds' parameters) unchanged.
+    voteLoss: rng.pick([0, 0, 0.3, 0.6]),
+    syncDuringFaults: rng.pick([true, false]),
     timeouts: SIM_TIMEOUTS,
     ...overrides,
   };
@@ -926,7 +949,7 @@ export function describeRun(r: SimResult): string {
   const byz = p.byzantine.length === 0 ? 'none' : p.byzantine.join(',');
   return (
     `seed=${p.seed} n=${p.n} byzantine=[${byz}] crypto=${p.crypto} loss=${p.loss} dup=${p.duplicate} ` +
-    `delayMax=${p.delayMax} partitions=${p.partitionRate} clogs=${p.clogRate} crashes=${p.crashRate} ` +
+    `voteLoss=${p.voteLoss ?? 0} delayMax=${p.delayMax} partitions=${p.partitionRate} clogs=${p.clogRate} crashes=${p.crashRate} ` +
     `safetyTicks=${p.safetyTicks} requests=${p.clients}x${p.requestsPerClient} → heights=${r.heights} ` +
     `decided=${r.requestsDecided}/${r.requestsSubmitted} liveAt=${r.livenessTick} ` +
     `violations=${r.violations.length}  (replay: npm run sim -- --seed ${p.seed} --n ${p.n} --byzantine ${p.byzantine.length > 0 ? p.byzantine.join(',') : 'none'}${p.crypto === 'ed25519' ? ' --crypto ed25519' : ''})`

@@ -15,7 +15,7 @@ import {
   type WalRecord,
 } from '../../src/core/consensus/index.js';
 import { isOmegaError } from '../../src/errors.js';
-import { Cluster, votesOf } from './harness.js';
+import { Cluster, broadcasts, votesOf } from './harness.js';
 
 function lastPersist(effects: readonly Effect[]): WalRecord | undefined {
   let rec: WalRecord | undefined;
@@ -102,6 +102,34 @@ describe('restart from the WAL', () => {
     expect(votesOf(out.effects, VoteType.prevote).map((x) => x.blockHash)).toEqual([undefined]);
   });
 
+  it('a replica restarted in round 1 still relays the 2f+1 precommits that moved it there (round-entry justification)', () => {
+    const c = new Cluster(4);
+    c.startAll();
+    c.run(2, { type: 'timeout', timeout: { kind: 'propose', height: 1, round: 0 } });
+    c.deliver(2, c.prevote(1, 1, 0, undefined));
+    c.deliver(2, c.prevote(3, 1, 0, undefined)); // 2f+1 nil prevotes: replica 2 precommits nil
+    c.deliver(2, c.precommit(1, 1, 0, undefined));
+    c.deliver(2, c.precommit(3, 1, 0, undefined));
+    const eff = c.run(2, { type: 'timeout', timeout: { kind: 'precommit', height: 1, round: 0 } });
+    const wal = decodeWal(encodeWal(lastPersist(eff)!));
+    expect(wal.round).toBe(1);
+    expect(wal.entry.map((v) => [v.validator, v.round, v.type]).sort()).toEqual([
+      [1, 0, 2],
+      [2, 0, 2],
+      [3, 0, 2],
+    ]);
+    let s = restoreState(c.config(2), c.schedule, c.states[2]!.tip, wal);
+    s = step(s, { type: 'start' }).state;
+    const out = step(s, { type: 'timeout', timeout: { kind: 'rebroadcast', height: 1, round: 1 } });
+    const relayed = broadcasts(out.effects).flatMap((m) => (m.kind === 'votes' ? m.votes : []));
+    expect(
+      relayed
+        .filter((v) => v.round === 0 && v.type === VoteType.precommit)
+        .map((v) => v.validator)
+        .sort(),
+    ).toEqual([1, 2, 3]);
+  });
+
   it('a WAL from an already decided height carries only the last-signed key forward', () => {
     const c = new Cluster(4);
     c.startAll();
@@ -113,6 +141,7 @@ describe('restart from the WAL', () => {
       valid: undefined,
       lastSigned: { height: 1, round: 3, step: 'precommit' },
       own: {},
+      entry: [],
     };
     const tip = { ...c.states[0]!.tip, height: 1 };
     const s = restoreState(c.config(0), c.schedule, tip, stale);
@@ -129,6 +158,7 @@ describe('restart from the WAL', () => {
       valid: undefined,
       lastSigned: undefined,
       own: {},
+      entry: [],
     };
     expect(() => restoreState(c.config(0), c.schedule, c.states[0]!.tip, ahead)).toThrow(
       /ahead of the block store/,

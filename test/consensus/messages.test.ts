@@ -260,3 +260,40 @@ describe('commit certificates and block sync (pure part)', () => {
     expect(lagging.states[2]!.height).toBe(1);
   });
 });
+
+describe('the core on hostile input', () => {
+  it('never throws on decodable but mutated messages (2000 byte flips of real proposals, votes, bundles)', () => {
+    const { c, block } = decidedHeight();
+    const fresh = new Cluster(4);
+    fresh.startAll();
+    const h = blockHash(block);
+    const seeds: ConsensusMessage[] = [
+      fresh.proposal(1, 1, 0, fresh.block(0, ['x'], 0, 1)),
+      fresh.proposal(2, 1, 1, fresh.block(0, ['y'], 1, 2), 0),
+      fresh.prevote(2, 1, 0, h),
+      fresh.precommit(3, 1, 0, undefined),
+      { kind: 'votes', votes: [1, 2, 3].map((i) => (fresh.prevote(i, 1, 0, h) as any).vote) },
+    ];
+    const rng = deterministicRandom('hostile');
+    let accepted = 0;
+    for (let i = 0; i < 2000; i++) {
+      const bytes = encodeMessage(seeds[i % seeds.length]!);
+      const flips = 1 + (rng(1)[0]! % 3);
+      for (let k = 0; k < flips; k++) {
+        const at = (rng(2)[0]! * 256 + rng(1)[0]!) % bytes.length;
+        bytes[at] = bytes[at]! ^ (1 << (rng(1)[0]! % 8));
+      }
+      let m: ConsensusMessage;
+      try {
+        m = decodeMessage(bytes);
+      } catch (e) {
+        expect(isOmegaError(e), String(e)).toBe(true);
+        continue;
+      }
+      accepted++;
+      expect(() => fresh.deliver(i % 4, m)).not.toThrow();
+    }
+    expect(accepted).toBeGreaterThan(100);
+    expect(c.states[0]!.height).toBe(2);
+  });
+});

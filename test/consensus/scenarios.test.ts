@@ -441,6 +441,57 @@ describe('pitfalls (research/protocol-design.md §1.2)', () => {
     expect(c.states[0]!.height).toBe(2); // 2 of 3 is not > 2/3
   });
 
+  it('safety through locking (overview.md "Locked Value"): after replica 3 decides v in round 0, a fresh w cannot be decided in round 1', () => {
+    // Validator 0 is Byzantine (its messages are crafted here); 1, 2, 3 run the core.
+    const c = new Cluster(4);
+    c.startAll();
+    const p0 = broadcasts(
+      c.run(1, { type: 'value', height: 1, round: 0, requests: [enc('v')], timeMs: 5 }),
+    )[0]!;
+    const v = (p0 as any).proposal.block;
+    const id = blockHash(v);
+    const pv = (i: number) => votesOf(c.log[i]!, prevote).find((x) => x.round === 0)!;
+    const pc = (i: number) => votesOf(c.log[i]!, precommit).find((x) => x.round === 0)!;
+    for (const i of [2, 3]) c.deliver(i, p0);
+    // Replica 3 sees the polka (1, 3 and Byzantine 0 for v), locks, precommits v, and decides with 0's help.
+    c.deliver(3, { kind: 'vote', vote: pv(1) });
+    c.deliver(3, c.prevote(0, 1, 0, id));
+    c.deliver(1, { kind: 'vote', vote: pv(3) });
+    c.deliver(1, c.prevote(0, 1, 0, id)); // replica 1 locks v too
+    expect(c.states[1]!.locked?.round).toBe(0);
+    c.deliver(3, { kind: 'vote', vote: pc(1) });
+    expect(decisions(c.deliver(3, c.precommit(0, 1, 0, id)))).toHaveLength(1);
+    // Replica 2 never sees a polka: 0 shows it a nil prevote; it precommits nil on timeoutPrevote.
+    c.deliver(2, { kind: 'vote', vote: pv(1) });
+    c.deliver(2, c.prevote(0, 1, 0, undefined));
+    c.run(2, { type: 'timeout', timeout: { kind: 'prevote', height: 1, round: 0 } });
+    // 3's precommit never reaches 1 and 2; 0 shows them nil: both leave round 0 (line 67).
+    for (const [i, j] of [
+      [1, 2],
+      [2, 1],
+    ] as const) {
+      c.deliver(i, { kind: 'vote', vote: pc(j) });
+      c.deliver(i, c.precommit(0, 1, 0, undefined));
+      c.run(i, { type: 'timeout', timeout: { kind: 'precommit', height: 1, round: 0 } });
+    }
+    expect([c.states[1]!.round, c.states[2]!.round]).toEqual([1, 1]);
+    // Round 1: proposer 2 has no valid value and proposes a fresh w; Byzantine 0 backs it.
+    const p1 = broadcasts(
+      c.run(2, { type: 'value', height: 1, round: 1, requests: [enc('w')], timeMs: 9 }),
+    )[0]!;
+    const w = (p1 as any).proposal.block;
+    const eff = c.deliver(1, p1);
+    expect(votesOf(eff, prevote).map((x) => hex(x.blockHash))).toEqual(['nil']); // line 26: locked on v
+    const pv2 = votesOf(c.log[2]!, prevote).find((x) => x.round === 1)!;
+    expect(hex(pv2.blockHash)).toBe(hex(blockHash(w)));
+    for (const i of [1, 2]) {
+      c.deliver(i, c.prevote(0, 1, 1, blockHash(w)));
+      c.deliver(i, c.precommit(0, 1, 1, blockHash(w)));
+    }
+    c.deliver(2, { kind: 'vote', vote: votesOf(eff, prevote)[0]! });
+    for (const i of [1, 2]) expect(decisions(c.log[i]!)).toEqual([]); // only 0 and 2 back w: no polka
+  });
+
   it('a proposal from someone other than proposer(h, r) is rejected with NOT_PROPOSER', () => {
     const c = new Cluster(4);
     c.startAll();

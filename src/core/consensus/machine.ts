@@ -200,6 +200,8 @@ export interface ConsensusState {
   readonly lastSigned: SignedKey | undefined;
   /** What this replica signed in (height, round). */
   readonly own: OwnSigned;
+  /** The round-entry justification of (height, round) (see WalRecord.entry). */
+  readonly entry: readonly Vote[];
   readonly started: boolean;
   /** A decided height whose `committed` event has not arrived yet (the next height waits for it). */
   readonly awaitingCommit: number | undefined;
@@ -253,6 +255,7 @@ export function initialState(
     valid: undefined,
     lastSigned: undefined,
     own: {},
+    entry: [],
     started: false,
     awaitingCommit: undefined,
     awaitingValue: false,
@@ -298,6 +301,7 @@ export function restoreState(
     fresh.locked = wal.locked;
     fresh.valid = wal.valid;
     fresh.own = wal.own;
+    fresh.entry = wal.entry;
   }
   return fresh;
 }
@@ -312,6 +316,7 @@ export function walRecord(s: ConsensusState): WalRecord {
     valid: s.valid,
     lastSigned: s.lastSigned,
     own: s.own,
+    entry: s.entry,
   };
 }
 
@@ -565,6 +570,7 @@ function broadcastPolka(s: MState, out: Out, round: number, hash: Uint8Array): v
 // ── StartRound (lines 11–21) ───────────────────────────────────────────────────────────────────────
 
 function startRound(s: MState, out: Out, round: number): void {
+  s.entry = entryJustification(s, round);
   s.round = round; // line 12
   s.step = 'propose'; // line 13
   s.own = {};
@@ -576,6 +582,17 @@ function startRound(s: MState, out: Out, round: number): void {
   // extra timer harmless when the proposal went out).
   schedule(s, out, 'propose', round);
   schedule(s, out, 'rebroadcast', round);
+}
+
+/** The messages that justify entering `round`: 2f+1 precommits of round − 1, else this round's votes. */
+function entryJustification(s: MState, round: number): Vote[] {
+  if (round === 0) return [];
+  const c = committee(s);
+  const prev = s.rounds.get(round - 1);
+  if (prev !== undefined && isQuorum(c, power(c, prev.precommits))) return votesFor(prev.precommits);
+  const cur = s.rounds.get(round);
+  if (cur === undefined) return [];
+  return [...votesFor(cur.prevotes), ...votesFor(cur.precommits)];
 }
 
 function proposeIfProposer(s: MState, out: Out): void {
@@ -593,7 +610,9 @@ function start(s: MState, out: Out): void {
   const resumed =
     s.own.proposal !== undefined || s.own.prevote !== undefined || s.own.precommit !== undefined;
   if (!resumed && s.step === 'propose') {
+    const restoredEntry = s.entry;
     startRound(s, out, s.round); // line 10: upon start do StartRound(0) (or the restored round)
+    if (s.entry.length === 0) s.entry = restoredEntry; // the votes behind it are gone after a restart
     return;
   }
   // Restart: re-send exactly what we signed in this round (never anything new for a lower step), and
@@ -949,7 +968,7 @@ function rebroadcast(s: MState, out: Out): void {
   // previous round (2f+1 of them if we left it by timeoutPrecommit, line 67) and the votes of this round
   // (f+1 senders if we skipped here, line 55). Without it a replica whose copy of one precommit was lost
   // waits in the old round forever while the others wait for it in the new one.
-  const relay: Vote[] = [];
+  const relay: Vote[] = [...s.entry];
   const prev = s.rounds.get(s.round - 1);
   if (prev !== undefined)
     for (const slots of prev.precommits.values()) relay.push(...slots.map((cv) => cv.vote));
@@ -1048,6 +1067,7 @@ function decide(s: MState, out: Out, block: Block, certificate: Certificate): vo
   s.round = 0;
   s.step = 'propose';
   s.own = {};
+  s.entry = [];
   s.awaitingValue = false;
   out.dirty = true;
   // Line 54 (StartRound(0)) waits for the runtime's `committed` event: see onCommitted.

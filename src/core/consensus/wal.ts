@@ -8,6 +8,7 @@
 import type { Reader } from '../../codec.js';
 import { Writer, decodeAll } from '../../codec.js';
 import { OmegaError } from '../../errors.js';
+import { CONSENSUS_LIMITS } from './limits.js';
 import {
   type Block,
   type Proposal,
@@ -59,6 +60,12 @@ export interface WalRecord {
   readonly valid: RoundValue | undefined;
   readonly lastSigned: SignedKey | undefined;
   readonly own: OwnSigned;
+  /**
+   * Why this replica is in `round`: the 2f+1 precommits of round − 1 (left by timeoutPrecommit, line 67)
+   * or the f+1 messages of `round` (line 55). Relayed by the rebroadcast timer, and persisted so that a
+   * restarted replica can still bring the others into its round (found by the simulator).
+   */
+  readonly entry: readonly Vote[];
 }
 
 const WAL_VERSION = 1;
@@ -88,6 +95,7 @@ export function encodeWal(rec: WalRecord): Uint8Array {
   w.optional(rec.own.proposal, writeProposal);
   w.optional(rec.own.prevote, writeVote);
   w.optional(rec.own.precommit, writeVote);
+  w.array(rec.entry, writeVote);
   return w.finish();
 }
 
@@ -106,11 +114,12 @@ export function decodeWal(bytes: Uint8Array): WalRecord {
     const proposal = r.optional(readProposal);
     const prevote = r.optional(readVote);
     const precommit = r.optional(readVote);
+    const entry = r.array(2 * CONSENSUS_LIMITS.maxCommitteeSize, readVote);
     const own: OwnSigned = {
       ...(proposal ? { proposal } : {}),
       ...(prevote ? { prevote } : {}),
       ...(precommit ? { precommit } : {}),
     };
-    return { height, round, step, locked, valid, lastSigned, own };
+    return { height, round, step, locked, valid, lastSigned, own, entry };
   });
 }

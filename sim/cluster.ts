@@ -47,7 +47,7 @@ import { isOmegaError } from '../src/errors.js';
 import { cheapKeys, ed25519Keys, type KeySet } from './keys.js';
 import { Rng } from './rng.js';
 
-export type ByzantineKind = 'silent' | 'equivocate' | 'amnesia' | 'twins' | 'garbage' | 'replay';
+export type ByzantineKind = 'silent' | 'equivocate' | 'amnesia' | 'twins' | 'garbage' | 'replay' | 'splitter';
 export const BYZANTINE_KINDS: readonly ByzantineKind[] = [
   'silent',
   'equivocate',
@@ -55,6 +55,7 @@ export const BYZANTINE_KINDS: readonly ByzantineKind[] = [
   'twins',
   'garbage',
   'replay',
+  'splitter',
 ];
 
 export interface SimParams {
@@ -662,7 +663,7 @@ export class Replica implements Endpoint {
       const bad = effectOrderViolation(result.effects);
       if (bad !== undefined) this.sim.violate(`replica ${this.validator} effect order: ${bad}`);
     }
-    if (this.byzantine === 'amnesia') {
+    if (this.byzantine === 'amnesia' || this.byzantine === 'splitter') {
       // Forgets its lock and what it signed (a replica without a WAL): Malachite overview.md "Amnesia".
       this.state = { ...this.state, locked: undefined, valid: undefined, lastSigned: undefined, own: {} };
     }
@@ -792,6 +793,27 @@ export class Replica implements Endpoint {
       if (target === undefined) sim.broadcast(this.id, p);
       else sim.sendToValidator(this.id, target, p);
     };
+    if (
+      this.byzantine === 'splitter' &&
+      to === undefined &&
+      m.kind === 'vote' &&
+      m.vote.validator === this.validator
+    ) {
+      // A consistent split per (height, round, type): one part sees the real vote, the other nil — the
+      // shape of the lock attacks (one replica decides, the others never see the polka or the commit).
+      const v = m.vote;
+      const nil: Vote = { ...v, blockHash: undefined };
+      const signedNil: ConsensusMessage = {
+        kind: 'vote',
+        vote: { ...nil, signature: sim.keys.identities[this.validator]!.sign(voteSignBytes(CHAIN, nil)) },
+      };
+      const salt = `${v.height}/${v.round}/${v.type}`;
+      for (let u = 0; u < sim.params.n; u++) {
+        if (u === this.validator) continue;
+        send(this.splitSide(salt, u) ? m : signedNil, u);
+      }
+      return;
+    }
     if (this.byzantine !== 'equivocate' || to !== undefined) {
       send(m, to);
       return;
@@ -801,6 +823,20 @@ export class Replica implements Endpoint {
       if (v === this.validator) continue;
       send(sim.rng.chance(0.5) ? this.conflicting(m) : m, v);
     }
+  }
+
+  private readonly splits = new Map<string, Set<number>>();
+
+  /** Whether validator u is on the "real vote" side of the split for `salt` (drawn once per salt). */
+  private splitSide(salt: string, u: number): boolean {
+    let side = this.splits.get(salt);
+    if (side === undefined) {
+      side = new Set();
+      for (let x = 0; x < this.sim.params.n; x++) if (this.sim.rng.chance(0.5)) side.add(x);
+      if (this.splits.size > 1000) this.splits.clear();
+      this.splits.set(salt, side);
+    }
+    return side.has(u);
   }
 
   private conflicting(m: ConsensusMessage): ConsensusMessage {

@@ -98,6 +98,8 @@ export const ERROR_CODES = {
   OVERLOADED: 'A bounded queue of the replica is full; retry later or at another replica.',
   DECISION_TIMEOUT: 'A request was admitted but not decided within the deadline; it may still take effect.',
   INTERNAL: 'An unexpected internal error; the request may or may not have taken effect.',
+  INVALID_CONFIG:
+    'A configuration file is missing, unreadable, malformed, or has an invalid or unknown field.',
   BAD_REPLY: 'A replica reply is malformed, not bound to the request, or signed by the wrong replica.',
 } as const;
 

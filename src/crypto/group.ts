@@ -12,6 +12,7 @@ import { ed25519, ristretto255, ristretto255_hasher } from '@noble/curves/ed2551
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { OmegaError } from '../errors.js';
+import { checkCompressedStructure } from './bls/encoding.js';
 import { equalBytes, toHex } from './bytes.js';
 import type { ScalarField } from './field.js';
 import { makeScalarField } from './field.js';
@@ -68,6 +69,11 @@ interface GroupSpec<P extends PointLike<P>> {
   inSubgroup(p: P): boolean;
   /** False for SEC1 curves, whose identity has no fixed-length encoding. */
   identityEncodable: boolean;
+  /**
+   * A structural check that makes the encoding canonical by construction (BLS12-381: flags and x < p);
+   * when present, the costly re-encode comparison is skipped. Returns true for the identity encoding.
+   */
+  precheck?: (bytes: Uint8Array) => boolean;
 }
 
 function makeGroup<P extends PointLike<P>>(spec: GroupSpec<P>): Group<P> {
@@ -114,13 +120,25 @@ function makeGroup<P extends PointLike<P>>(spec: GroupSpec<P>): Group<P> {
           `${spec.name}: expected ${spec.elementLength} bytes, got ${bytes.length}`,
         );
       }
+      if (spec.precheck !== undefined && spec.precheck(bytes)) {
+        if (options.allowIdentity === true) return identity;
+        throw new OmegaError('IDENTITY_POINT', `${spec.name}: identity element not allowed`);
+      }
       let p: P;
       try {
         p = spec.parse(bytes);
       } catch (cause) {
-        throw new OmegaError('NOT_ON_CURVE', `${spec.name}: not a valid point encoding`, { cause });
+        // noble reports a point on the curve but outside the prime-order subgroup with this wording.
+        const wrongSubgroup = /subgroup|torsion/i.test(String((cause as Error)?.message));
+        throw new OmegaError(
+          wrongSubgroup ? 'WRONG_SUBGROUP' : 'NOT_ON_CURVE',
+          wrongSubgroup
+            ? `${spec.name}: point is not in the prime-order subgroup`
+            : `${spec.name}: not a valid point encoding`,
+          { cause },
+        );
       }
-      if (!equalBytes(p.toBytes(), bytes)) {
+      if (spec.precheck === undefined && !equalBytes(p.toBytes(), bytes)) {
         throw new OmegaError('NON_CANONICAL', `${spec.name}: non-canonical point encoding`);
       }
       if (p.is0()) {
@@ -154,9 +172,11 @@ export const G1: Group<G1Point> = makeGroup<G1Point>({
   elementLength: 48,
   generator: bls12_381.G1.Point.BASE,
   identity: bls12_381.G1.Point.ZERO,
+  // noble's fromBytes runs assertValidity, which includes the subgroup check (one check, not three).
   parse: (b) => bls12_381.G1.Point.fromBytes(b),
-  inSubgroup: (p) => p.isTorsionFree(),
+  inSubgroup: () => true,
   identityEncodable: true,
+  precheck: (b) => checkCompressedStructure(b, 'G1'),
 });
 
 /** BLS12-381 G2 (96-byte compressed); the group of min-sig public keys. */
@@ -167,8 +187,9 @@ export const G2: Group<G2Point> = makeGroup<G2Point>({
   generator: bls12_381.G2.Point.BASE,
   identity: bls12_381.G2.Point.ZERO,
   parse: (b) => bls12_381.G2.Point.fromBytes(b),
-  inSubgroup: (p) => p.isTorsionFree(),
+  inSubgroup: () => true,
   identityEncodable: true,
+  precheck: (b) => checkCompressedStructure(b, 'G2'),
 });
 
 /** ristretto255 (RFC 9496): a prime-order group with no cofactor pitfalls; used for ElGamal and DLEQ. */

@@ -35,7 +35,9 @@ describe.each(groups.map((g) => [g.name, g] as const))('group %s', (_name, group
   it('rejects wrong lengths and garbage', () => {
     expect(() => group.decode(new Uint8Array(group.elementLength + 1))).toThrowError(/INVALID_LENGTH/);
     const garbage = new Uint8Array(group.elementLength).fill(0xff);
-    expect(() => group.decode(garbage)).toThrowError(/NOT_ON_CURVE|NON_CANONICAL|WRONG_SUBGROUP/);
+    expect(() => group.decode(garbage)).toThrowError(
+      /NOT_ON_CURVE|NON_CANONICAL|WRONG_SUBGROUP|INVALID_ENCODING/,
+    );
   });
 });
 
@@ -54,5 +56,40 @@ describe('ed25519 small-order points', () => {
     expect(() => ED25519.decode(fromHex(ED25519_TORSION_SUBGROUP[1]!), { allowIdentity: true })).toThrowError(
       /WRONG_SUBGROUP/,
     );
+  });
+});
+
+describe('BLS12-381 strict decoding', () => {
+  it('reports a point on the curve but outside the prime-order subgroup as WRONG_SUBGROUP', async () => {
+    const { bls12_381 } = await import('@noble/curves/bls12-381.js');
+    const { Fp } = bls12_381.fields;
+    // The first x with a point on E(Fp): such points are almost never in the order-r subgroup.
+    let bytes: Uint8Array | undefined;
+    for (let x = 1n; x < 100n && bytes === undefined; x++) {
+      try {
+        Fp.sqrt(Fp.add(Fp.pow(x, 3n), 4n));
+      } catch {
+        continue;
+      }
+      const b = new Uint8Array(48);
+      let v = x;
+      for (let i = 47; i >= 0; i--) {
+        b[i] = Number(v & 0xffn);
+        v >>= 8n;
+      }
+      b[0]! |= 0x80;
+      bytes = b;
+    }
+    expect(() => G1.decode(bytes!)).toThrowError(/WRONG_SUBGROUP/);
+  });
+
+  it('rejects an x coordinate >= p as NON_CANONICAL and a malformed infinity as INVALID_ENCODING', () => {
+    const big = new Uint8Array(48).fill(0xff);
+    big[0] = 0x9f;
+    expect(() => G1.decode(big)).toThrowError(/NON_CANONICAL/);
+    const inf = new Uint8Array(48);
+    inf[0] = 0xc0;
+    inf[47] = 1;
+    expect(() => G1.decode(inf)).toThrowError(/INVALID_ENCODING/);
   });
 });

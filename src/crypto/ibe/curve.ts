@@ -1,7 +1,7 @@
 /**
  * The pairing operations Boneh–Franklin IBE needs, behind one small interface, so the IBE is written
- * once and can run on any BLS12-381 backend (noble today; the shared BLS backend of
- * `src/crypto/bls/backend.ts`, e.g. mcl-wasm, later: only a new {@link IbeCurve} is needed).
+ * once and runs on any BLS12-381 backend: {@link nobleIbeCurve} here (the reference) and the mcl-wasm
+ * adapter of `curve-mcl.ts` (the default of `loadIbe`); another backend needs only a new {@link IbeCurve}.
  *
  * Layout (drand quicknet, scheme `bls-unchained-g1-rfc9380`; research/modern-systems.md §2a): master
  * public key in G2 (96 B), identity keys in G1 (48 B), identities hashed to G1 with the RFC 9380 suite

@@ -4,8 +4,8 @@
  *
  * It reuses that module's single, self-tested mcl initialisation (`loadMclPairingOps`): mcl's modes
  * are process-global, so this adapter never calls `init` or changes a mode. Decoding goes through the
- * shared strict decoder of `src/crypto/bls/backend.ts` (`decodeWith`), so malformed points are rejected
- * with the same codes as the noble adapter (`src/crypto/group.ts`); a test compares the codes.
+ * shared strict decoder of `src/crypto/bls/backend.ts` (`decodeWith`), as the noble adapter does, so
+ * malformed points are rejected with the same codes (a table-driven test compares them).
  *
  * GT bytes: mcl (ETH mode) writes Fp12 tower coefficients lowest first, c0 before c1 in Fp12 and
  * c0, c1, c2 in Fp6, but each Fp2 as c1‖c0 (48-byte big-endian Fp). tlock hashes kyber/kilic order,

@@ -3,25 +3,22 @@
  * counterexample that replay it). Pairings cost tens of milliseconds, so the run counts are small.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isOmegaError } from '../../src/errors.js';
 import { G2 } from '../../src/crypto/group.js';
 import type { PartialIdentityKey } from '../../src/crypto/ibe/index.js';
+import type { Ibe } from '../../src/crypto/ibe/index.js';
 import {
   encryptEnvelope,
-  extractIdentityKey,
   ibe,
-  ibeDecrypt,
-  ibeEncrypt,
   identityFor,
   parseEnvelope,
   parseIdentity,
-  partialIdentityKey,
-  verifyIdentityKey,
 } from '../../src/crypto/ibe/index.js';
 import { utf8 } from '../../src/crypto/bytes.js';
 import { deterministicRandom } from '../../src/crypto/rand.js';
 import { deal, publicShare } from '../../src/crypto/vss.js';
+import { IBE_SCHEMES } from './ibe-backends.js';
 
 /** Runs f; returns 'ok', or the OmegaError code; any other exception fails the property. */
 function outcome(f: () => unknown): string {
@@ -73,7 +70,12 @@ describe('IBE decoders on arbitrary bytes', () => {
   });
 });
 
-describe('IBE properties', () => {
+describe.each(IBE_SCHEMES)('IBE properties: %s', (_name, load) => {
+  let scheme: Ibe;
+  beforeAll(async () => {
+    scheme = await load();
+  });
+
   it('decrypt(encrypt(M)) = M for any identity and 16..32-byte M; any flipped bit of V or W fails the FO check', () => {
     const s = G2.field.random(deterministicRandom('ibe-prop/master'));
     const mpk = G2.encode(G2.mulBase(s));
@@ -84,9 +86,9 @@ describe('IBE properties', () => {
         fc.string(),
         fc.nat(),
         (identity, message, seed, flip) => {
-          const key = partialIdentityKey({ index: 1 as never, value: s }, identity).key;
-          const ct = ibeEncrypt(mpk, identity, message, deterministicRandom(`ibe-prop/${seed}`));
-          expect(ibeDecrypt(key, ct)).toEqual(message);
+          const key = scheme.partialIdentityKey({ index: 1 as never, value: s }, identity).key;
+          const ct = scheme.encrypt(mpk, identity, message, deterministicRandom(`ibe-prop/${seed}`));
+          expect(scheme.decrypt(key, ct)).toEqual(message);
           const bit = flip % (2 * 8 * message.length);
           const field = bit < 8 * message.length ? 'V' : 'W';
           const pos = bit % (8 * message.length);
@@ -94,7 +96,7 @@ describe('IBE properties', () => {
           tampered[pos >> 3]! ^= 1 << (pos & 7);
           let code = 'NO_ERROR';
           try {
-            ibeDecrypt(key, { ...ct, [field]: tampered });
+            scheme.decrypt(key, { ...ct, [field]: tampered });
           } catch (e) {
             code = isOmegaError(e) ? e.code : 'NOT_OMEGA';
           }
@@ -128,14 +130,16 @@ describe('IBE properties', () => {
           const identity = rng(16);
           const bad = new Set(dealing.shares.filter((_, k) => badMask[k]).map((sh) => sh.index as number));
           const partials: PartialIdentityKey[] = dealing.shares.map((sh) =>
-            bad.has(sh.index) ? partialIdentityKey(sh, rng(16)) : partialIdentityKey(sh, identity),
+            bad.has(sh.index)
+              ? scheme.partialIdentityKey(sh, rng(16))
+              : scheme.partialIdentityKey(sh, identity),
           );
           const good = n - bad.size;
           const request = { masterPublicKey, identity, threshold: t, partials, publicShares };
           if (good < t + 1) {
             let caught: unknown;
             try {
-              extractIdentityKey(request);
+              scheme.extractIdentityKey(request);
             } catch (e) {
               caught = e;
             }
@@ -144,10 +148,10 @@ describe('IBE properties', () => {
             seen.failed++;
             return;
           }
-          const r = extractIdentityKey(request);
-          expect(verifyIdentityKey(masterPublicKey, identity, r.identityKey)).toBe(true);
+          const r = scheme.extractIdentityKey(request);
+          expect(scheme.verifyIdentityKey(masterPublicKey, identity, r.identityKey)).toBe(true);
           expect(r.identityKey).toEqual(
-            ibe.partialIdentityKey({ index: 1 as never, value: dealing.polynomial[0]! }, identity).key,
+            scheme.partialIdentityKey({ index: 1 as never, value: dealing.polynomial[0]! }, identity).key,
           );
           const firstSubsetHasBad = [...bad].some((i) => i <= t + 1);
           const expected = firstSubsetHasBad ? [...bad].sort((a, b) => a - b) : [];

@@ -1,33 +1,30 @@
 /**
  * Interoperability of src/crypto/ibe with drand tlock (issue 3 item 5, ARCHITECTURE.md D10):
  * tlock-js@0.9.0 (dev dependency, test-only) is the independent oracle, and a real drand quicknet
- * beacon plus a real tlock (Go) ciphertext pin the GT order and the DSTs end to end.
+ * beacon plus a real tlock (Go) ciphertext pin the GT order and the DSTs end to end. Every block runs
+ * on each IBE backend of test/crypto/ibe-backends.ts (noble and mcl-wasm).
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { equalBytes, fromHex, toHex, u64be, utf8 } from '../../src/crypto/bytes.js';
 import { G2 } from '../../src/crypto/group.js';
+import type { Ibe } from '../../src/crypto/ibe/index.js';
 import {
   IBE_G1_DST,
   decryptEnvelope,
   drandRoundIdentity,
   encryptEnvelope,
-  extractIdentityKey,
-  ibe,
-  ibeDecrypt,
-  ibeEncrypt,
   identityFor,
   nobleIbeCurve,
-  partialIdentityKey,
-  verifyIdentityKey,
 } from '../../src/crypto/ibe/index.js';
 import { deterministicRandom } from '../../src/crypto/rand.js';
 import { deal, publicShare } from '../../src/crypto/vss.js';
+import { IBE_SCHEMES } from './ibe-backends.js';
 
 interface TlockCiphertext {
   U: Uint8Array;
@@ -63,7 +60,12 @@ function tlockExpectedKey(s: bigint, identity: Uint8Array): Uint8Array {
   return tlockNoble.bls12_381.G1.hashToCurve(identity, { DST: IBE_G1_DST }).multiply(s).toRawBytes();
 }
 
-describe('IBE interoperability with tlock-js@0.9.0', () => {
+describe.each(IBE_SCHEMES)('IBE interoperability with tlock-js@0.9.0: %s', (_name, load) => {
+  let ibe: Ibe;
+  beforeAll(async () => {
+    ibe = await load();
+  });
+
   const { s, mpk } = keyPair('ibe-tlock/master');
   const identity = identityFor('omega-test', 'alice@example.org', '2026-01');
   const identityKey = tlockExpectedKey(s, identity);
@@ -77,7 +79,7 @@ describe('IBE interoperability with tlock-js@0.9.0', () => {
     const rng = deterministicRandom('ibe-tlock/ours-to-theirs');
     for (const length of [16, 31, 32]) {
       const message = rng(length);
-      const ct = ibeEncrypt(mpk, identity, message, rng);
+      const ct = ibe.encrypt(mpk, identity, message, rng);
       expect(toHex(await tlock.decryptOnG2(identityKey, ct))).toBe(toHex(message));
     }
   });
@@ -87,11 +89,11 @@ describe('IBE interoperability with tlock-js@0.9.0', () => {
     for (const length of [1, 16, 32]) {
       const message = rng(length);
       const ct = await tlock.encryptOnG2RFC9380(mpk, identity, message);
-      expect(toHex(ibeDecrypt(identityKey, ct))).toBe(toHex(message));
+      expect(toHex(ibe.decrypt(identityKey, ct))).toBe(toHex(message));
       // And tampering with tlock's ciphertext is caught by our FO check.
       const W = Uint8Array.from(ct.W);
       W[0]! ^= 1;
-      expect(() => ibeDecrypt(identityKey, { ...ct, W })).toThrowError(/DECRYPTION_FAILED/);
+      expect(() => ibe.decrypt(identityKey, { ...ct, W })).toThrowError(/DECRYPTION_FAILED/);
     }
   });
 
@@ -119,7 +121,7 @@ describe('IBE interoperability with tlock-js@0.9.0', () => {
       if (bls12_381.G2.Point.BASE.multiply(h3(sigma, m)).equals(U)) recovered = m[0];
     }
     expect(recovered).toBe(0x2a);
-    expect(() => ibeEncrypt(mpk, identity, secret, deterministicRandom('short'))).toThrowError(
+    expect(() => ibe.encrypt(mpk, identity, secret, deterministicRandom('short'))).toThrowError(
       /INVALID_LENGTH/,
     );
   });
@@ -140,8 +142,8 @@ describe('IBE interoperability with tlock-js@0.9.0', () => {
       [2, 4, 5],
       [5, 1, 3],
     ]) {
-      const partials = subset.map((i) => partialIdentityKey(dealing.shares[i - 1]!, identity));
-      const { identityKey: extracted, culprits } = extractIdentityKey({
+      const partials = subset.map((i) => ibe.partialIdentityKey(dealing.shares[i - 1]!, identity));
+      const { identityKey: extracted, culprits } = ibe.extractIdentityKey({
         masterPublicKey,
         identity,
         threshold: 2,
@@ -150,13 +152,13 @@ describe('IBE interoperability with tlock-js@0.9.0', () => {
       });
       expect(culprits).toEqual([]);
       expect(toHex(extracted)).toBe(toHex(tlockExpectedKey(secret, identity)));
-      expect(verifyIdentityKey(masterPublicKey, identity, extracted)).toBe(true);
+      expect(ibe.verifyIdentityKey(masterPublicKey, identity, extracted)).toBe(true);
       const message = utf8('threshold-extracted key works');
       const ct = await tlock.encryptOnG2RFC9380(masterPublicKey, identity, message);
-      expect(ibeDecrypt(extracted, ct)).toEqual(message);
-      expect(await tlock.decryptOnG2(extracted, ibeEncrypt(masterPublicKey, identity, message, rng))).toEqual(
-        message,
-      );
+      expect(ibe.decrypt(extracted, ct)).toEqual(message);
+      expect(
+        await tlock.decryptOnG2(extracted, ibe.encrypt(masterPublicKey, identity, message, rng)),
+      ).toEqual(message);
     }
   });
 });
@@ -195,7 +197,12 @@ const tlockEncrypter = require('tlock-js/drand/timelock-encrypter') as {
   hashedRoundNumber(round: number): Uint8Array;
 };
 
-describe('IBE against drand quicknet', () => {
+describe.each(IBE_SCHEMES)('IBE against drand quicknet: %s', (_name, load) => {
+  let ibe: Ibe;
+  beforeAll(async () => {
+    ibe = await load();
+  });
+
   it('drandRoundIdentity equals tlock-js hashedRoundNumber', () => {
     for (const round of [1, 123, 1000, 12040883]) {
       expect(toHex(drandRoundIdentity(round))).toBe(toHex(tlockEncrypter.hashedRoundNumber(round)));
@@ -206,21 +213,21 @@ describe('IBE against drand quicknet', () => {
   });
 
   it('published quicknet beacons verify as identity keys of their rounds', () => {
-    expect(verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_A), SIG_A)).toBe(true);
-    expect(verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_B), SIG_B)).toBe(true);
+    expect(ibe.verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_A), SIG_A)).toBe(true);
+    expect(ibe.verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_B), SIG_B)).toBe(true);
   });
 
   it('an identity key for another identity fails verification (quicknet round signatures)', () => {
-    expect(verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_A + 1n), SIG_A)).toBe(false);
-    expect(verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_A), SIG_B)).toBe(false);
+    expect(ibe.verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_A + 1n), SIG_A)).toBe(false);
+    expect(ibe.verifyIdentityKey(QUICKNET_PK, roundIdentity(ROUND_A), SIG_B)).toBe(false);
   });
 
   it('our ciphertext to a quicknet round decrypts with the published beacon signature', () => {
     const rng = deterministicRandom('ibe-tlock/quicknet');
     const message = utf8('opened by the League of Entropy');
     const ct = ibe.encrypt(QUICKNET_PK, roundIdentity(ROUND_B), message, rng);
-    expect(ibeDecrypt(SIG_B, ct)).toEqual(message);
-    expect(() => ibeDecrypt(SIG_A, ct)).toThrowError(/DECRYPTION_FAILED/);
+    expect(ibe.decrypt(SIG_B, ct)).toEqual(message);
+    expect(() => ibe.decrypt(SIG_A, ct)).toThrowError(/DECRYPTION_FAILED/);
   });
 
   it('a real tlock (Go) age file for quicknet round 12040883 decrypts: file key, header MAC, payload', () => {
@@ -237,7 +244,7 @@ describe('IBE against drand quicknet', () => {
     const body = Uint8Array.from(Buffer.from(lines.slice(2).join(''), 'base64'));
     const kem = ibe.decodeCiphertext(body);
     expect(kem.W.length).toBe(16);
-    const fileKey = ibeDecrypt(SIG_A, kem);
+    const fileKey = ibe.decrypt(SIG_A, kem);
     // age v1 header MAC: HMAC-SHA-256(HKDF(fileKey, "", "header"), header up to and including "---").
     const headerBytes = file.subarray(0, macLineStart + 3);
     const macKey = hkdf(sha256, fileKey, new Uint8Array(0), utf8('header'), 32);
@@ -262,7 +269,12 @@ const KAT_IBE =
 const KAT_ENVELOPE_V1 =
   '4f49424501000000076b61747c6b7c318b4d229566bf1366359820724bd8e0368733eb0eee15caf3ac004eae21927fd92ea7772fae322d557d67bd0d0438b8d300e011756528a4cc0a8b7afec1ca57d137ccb651dc67c8b540bc55221e0a7256dc543c7247c4045faecdbc90b00c627c87b063f2a185508e8b2dabfacba058a7108ecc896dac9d4161bcc3ff6cb249a6de81c92b990204febec1ae351164f0602392e6e36549416d678cc7a235e1120172d78d8a337ba1b47ef1067900000013b6bbb7ea3f6b85fa20b82804186d0d0b3e8aa8';
 
-describe('frozen known-answer vectors', () => {
+describe.each(IBE_SCHEMES)('frozen known-answer vectors: %s', (_name, load) => {
+  let ibe: Ibe;
+  beforeAll(async () => {
+    ibe = await load();
+  });
+
   const s = G2.field.random(deterministicRandom('ibe-kat/master'));
   const mpk = G2.encode(G2.mulBase(s));
   const id = identityFor('kat', 'k', '1');
@@ -277,10 +289,10 @@ describe('frozen known-answer vectors', () => {
   });
 
   it('envelope v1 for seed ibe-kat/env decrypts to "kat"', () => {
-    expect(toHex(encryptEnvelope(mpk, id, utf8('kat'), deterministicRandom('ibe-kat/env')))).toBe(
+    expect(toHex(encryptEnvelope(mpk, id, utf8('kat'), deterministicRandom('ibe-kat/env'), ibe))).toBe(
       KAT_ENVELOPE_V1,
     );
-    const out = decryptEnvelope(key, fromHex(KAT_ENVELOPE_V1));
+    const out = decryptEnvelope(key, fromHex(KAT_ENVELOPE_V1), { scheme: ibe });
     expect(Buffer.from(out.plaintext).toString()).toBe('kat');
     expect(out.identity).toEqual(id);
   });

@@ -7,7 +7,7 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isOmegaError } from '../../src/errors.js';
 import { bigintToBytesBE, utf8 } from '../../src/crypto/bytes.js';
 import { G1, G2 } from '../../src/crypto/group.js';
@@ -17,19 +17,17 @@ import {
   encryptEnvelope,
   extractIdentityKey,
   ibe,
-  ibeDecrypt,
-  ibeEncrypt,
   identityFor,
   nobleIbeCurve,
   parseEnvelope,
   parseIdentity,
   partialIdentityKey,
-  verifyIdentityKey,
-  verifyPartialIdentityKey,
 } from '../../src/crypto/ibe/index.js';
+import type { Ibe } from '../../src/crypto/ibe/index.js';
 import type { PartialIdentityKey } from '../../src/crypto/ibe/index.js';
 import { deterministicRandom } from '../../src/crypto/rand.js';
 import { deal, publicShare } from '../../src/crypto/vss.js';
+import { IBE_SCHEMES } from './ibe-backends.js';
 
 const SEED = 'ibe-unit';
 const rng0 = deterministicRandom(SEED);
@@ -72,7 +70,7 @@ function codeOf(f: () => unknown): string {
   return 'NO_ERROR';
 }
 
-describe('Boneh–Franklin IBE with the FO transform', () => {
+describe('the noble IBE adapter', () => {
   it("the noble adapter's pairing (no re-validation) equals noble's public pairing", () => {
     const P = bls12_381.G1.Point.BASE.multiply(3n);
     const Q = bls12_381.G2.Point.BASE.multiply(5n);
@@ -85,110 +83,125 @@ describe('Boneh–Franklin IBE with the FO transform', () => {
       nobleIbeCurve.pairingEqual(P, Q, bls12_381.G1.Point.BASE.multiply(16n), bls12_381.G2.Point.BASE),
     ).toBe(false);
   });
+});
+
+describe.each(IBE_SCHEMES)('Boneh–Franklin IBE with the FO transform: %s', (_name, load) => {
+  let scheme: Ibe;
+  beforeAll(async () => {
+    scheme = await load();
+  });
 
   it('round-trips messages of 16..32 bytes, and σ comes from the injected random source', () => {
     const rng = deterministicRandom(`${SEED}/roundtrip`);
     for (const length of [16, 23, 32]) {
       const m = rng(length);
-      const ct = ibeEncrypt(mpk, idA, m, rng);
+      const ct = scheme.encrypt(mpk, idA, m, rng);
       expect(ct.U.length).toBe(96);
       expect(ct.V.length).toBe(length);
       expect(ct.W.length).toBe(length);
-      expect(ibeDecrypt(keyA, ct)).toEqual(m);
-      expect(ibe.decodeCiphertext(ibe.encodeCiphertext(ct))).toEqual(ct);
+      expect(scheme.decrypt(keyA, ct)).toEqual(m);
+      expect(scheme.decodeCiphertext(scheme.encodeCiphertext(ct))).toEqual(ct);
     }
     const m = utf8('same seed, same ciphertext');
-    const c1 = ibeEncrypt(mpk, idA, m, deterministicRandom('fixed'));
-    const c2 = ibeEncrypt(mpk, idA, m, deterministicRandom('fixed'));
+    const c1 = scheme.encrypt(mpk, idA, m, deterministicRandom('fixed'));
+    const c2 = scheme.encrypt(mpk, idA, m, deterministicRandom('fixed'));
     expect(c1).toEqual(c2);
   });
 
   it('a tampered ciphertext fails the FO check (U, V and W)', () => {
     const rng = deterministicRandom(`${SEED}/tamper`);
     const m = rng(32);
-    const ct = ibeEncrypt(mpk, idA, m, rng);
+    const ct = scheme.encrypt(mpk, idA, m, rng);
     for (let i = 0; i < 32; i += 5) {
       const V = Uint8Array.from(ct.V);
       V[i]! ^= 0x80;
-      expect(codeOf(() => ibeDecrypt(keyA, { ...ct, V }))).toBe('DECRYPTION_FAILED');
+      expect(codeOf(() => scheme.decrypt(keyA, { ...ct, V }))).toBe('DECRYPTION_FAILED');
       const W = Uint8Array.from(ct.W);
       W[i]! ^= 0x01;
-      expect(codeOf(() => ibeDecrypt(keyA, { ...ct, W }))).toBe('DECRYPTION_FAILED');
+      expect(codeOf(() => scheme.decrypt(keyA, { ...ct, W }))).toBe('DECRYPTION_FAILED');
     }
     // Another valid G2 point as U.
     const U = G2.encode(G2.add(G2.decode(ct.U), G2.generator));
-    expect(codeOf(() => ibeDecrypt(keyA, { ...ct, U }))).toBe('DECRYPTION_FAILED');
+    expect(codeOf(() => scheme.decrypt(keyA, { ...ct, U }))).toBe('DECRYPTION_FAILED');
     // A truncated payload (the same prefix of V and W) is not a valid ciphertext either.
-    expect(codeOf(() => ibeDecrypt(keyA, { U: ct.U, V: ct.V.slice(0, 16), W: ct.W.slice(0, 16) }))).toBe(
+    expect(codeOf(() => scheme.decrypt(keyA, { U: ct.U, V: ct.V.slice(0, 16), W: ct.W.slice(0, 16) }))).toBe(
       'DECRYPTION_FAILED',
     );
   });
 
   it("decryption with another identity's key fails the FO check", () => {
-    const ct = ibeEncrypt(mpk, idA, utf8('for alice, not for bob'), deterministicRandom(`${SEED}/other`));
-    expect(codeOf(() => ibeDecrypt(keyB, ct))).toBe('DECRYPTION_FAILED');
+    const ct = scheme.encrypt(mpk, idA, utf8('for alice, not for bob'), deterministicRandom(`${SEED}/other`));
+    expect(codeOf(() => scheme.decrypt(keyB, ct))).toBe('DECRYPTION_FAILED');
   });
 
   it('an identity key for another identity fails verification', () => {
-    expect(verifyIdentityKey(mpk, idA, keyA)).toBe(true);
-    expect(verifyIdentityKey(mpk, idB, keyB)).toBe(true);
-    expect(verifyIdentityKey(mpk, idB, keyA)).toBe(false);
-    expect(verifyIdentityKey(mpk, idA, keyB)).toBe(false);
+    expect(scheme.verifyIdentityKey(mpk, idA, keyA)).toBe(true);
+    expect(scheme.verifyIdentityKey(mpk, idB, keyB)).toBe(true);
+    expect(scheme.verifyIdentityKey(mpk, idB, keyA)).toBe(false);
+    expect(scheme.verifyIdentityKey(mpk, idA, keyB)).toBe(false);
     const otherMpk = G2.encode(G2.mulBase(s + 1n));
-    expect(verifyIdentityKey(otherMpk, idA, keyA)).toBe(false);
+    expect(scheme.verifyIdentityKey(otherMpk, idA, keyA)).toBe(false);
   });
 
   it('malformed inputs throw typed errors with stable codes', () => {
     const rng = deterministicRandom(`${SEED}/malformed`);
-    const ct = ibeEncrypt(mpk, idA, rng(16), rng);
+    const ct = scheme.encrypt(mpk, idA, rng(16), rng);
     const badG1 = nonSubgroupG1();
     const cases: [string, () => unknown, string | RegExp][] = [
-      ['empty message', () => ibeEncrypt(mpk, idA, new Uint8Array(0), rng), 'INVALID_LENGTH'],
+      ['empty message', () => scheme.encrypt(mpk, idA, new Uint8Array(0), rng), 'INVALID_LENGTH'],
       [
         '15-byte message (σ searchable)',
-        () => ibeEncrypt(mpk, idA, new Uint8Array(15), rng),
+        () => scheme.encrypt(mpk, idA, new Uint8Array(15), rng),
         'INVALID_LENGTH',
       ],
-      ['33-byte message', () => ibeEncrypt(mpk, idA, new Uint8Array(33), rng), 'LIMIT_EXCEEDED'],
-      ['message not bytes', () => ibeEncrypt(mpk, idA, 'hi' as any, rng), 'INVALID_ENCODING'],
-      ['empty identity', () => ibeEncrypt(mpk, new Uint8Array(0), rng(16), rng), 'INVALID_LENGTH'],
-      ['huge identity', () => ibeEncrypt(mpk, new Uint8Array(1025), rng(16), rng), 'LIMIT_EXCEEDED'],
-      ['mpk of 95 bytes', () => ibeEncrypt(mpk.slice(1), idA, rng(16), rng), 'INVALID_LENGTH'],
-      ['mpk = identity', () => ibeEncrypt(G2.encode(G2.identity), idA, rng(16), rng), 'IDENTITY_POINT'],
+      ['33-byte message', () => scheme.encrypt(mpk, idA, new Uint8Array(33), rng), 'LIMIT_EXCEEDED'],
+      ['message not bytes', () => scheme.encrypt(mpk, idA, 'hi' as any, rng), 'INVALID_ENCODING'],
+      ['empty identity', () => scheme.encrypt(mpk, new Uint8Array(0), rng(16), rng), 'INVALID_LENGTH'],
+      ['huge identity', () => scheme.encrypt(mpk, new Uint8Array(1025), rng(16), rng), 'LIMIT_EXCEEDED'],
+      ['mpk of 95 bytes', () => scheme.encrypt(mpk.slice(1), idA, rng(16), rng), 'INVALID_LENGTH'],
+      ['mpk = identity', () => scheme.encrypt(G2.encode(G2.identity), idA, rng(16), rng), 'IDENTITY_POINT'],
       [
         'mpk garbage',
-        () => ibeEncrypt(new Uint8Array(96).fill(0xab), idA, rng(16), rng),
+        () => scheme.encrypt(new Uint8Array(96).fill(0xab), idA, rng(16), rng),
         /NOT_ON_CURVE|NON_CANONICAL/,
       ],
-      ['key of 47 bytes', () => ibeDecrypt(keyA.slice(1), ct), 'INVALID_LENGTH'],
-      ['key = identity', () => ibeDecrypt(G1.encode(G1.identity), ct), 'IDENTITY_POINT'],
-      ['key outside the subgroup', () => ibeDecrypt(badG1, ct), /WRONG_SUBGROUP|NOT_ON_CURVE/],
-      ['U = identity', () => ibeDecrypt(keyA, { ...ct, U: G2.encode(G2.identity) }), 'IDENTITY_POINT'],
-      ['U of 48 bytes', () => ibeDecrypt(keyA, { ...ct, U: keyA }), 'INVALID_LENGTH'],
-      ['V and W lengths differ', () => ibeDecrypt(keyA, { ...ct, V: new Uint8Array(2) }), 'INVALID_LENGTH'],
+      ['key of 47 bytes', () => scheme.decrypt(keyA.slice(1), ct), 'INVALID_LENGTH'],
+      ['key = identity', () => scheme.decrypt(G1.encode(G1.identity), ct), 'IDENTITY_POINT'],
+      ['key outside the subgroup', () => scheme.decrypt(badG1, ct), /WRONG_SUBGROUP|NOT_ON_CURVE/],
+      ['U = identity', () => scheme.decrypt(keyA, { ...ct, U: G2.encode(G2.identity) }), 'IDENTITY_POINT'],
+      ['U of 48 bytes', () => scheme.decrypt(keyA, { ...ct, U: keyA }), 'INVALID_LENGTH'],
+      [
+        'V and W lengths differ',
+        () => scheme.decrypt(keyA, { ...ct, V: new Uint8Array(2) }),
+        'INVALID_LENGTH',
+      ],
       [
         'W of 33 bytes',
-        () => ibeDecrypt(keyA, { U: ct.U, V: new Uint8Array(33), W: new Uint8Array(33) }),
+        () => scheme.decrypt(keyA, { U: ct.U, V: new Uint8Array(33), W: new Uint8Array(33) }),
         'LIMIT_EXCEEDED',
       ],
-      ['ciphertext not an object', () => ibeDecrypt(keyA, null as any), 'INVALID_ENCODING'],
-      ['ciphertext field not bytes', () => ibeDecrypt(keyA, { ...ct, V: [1] as any }), 'INVALID_ENCODING'],
+      ['ciphertext not an object', () => scheme.decrypt(keyA, null as any), 'INVALID_ENCODING'],
+      [
+        'ciphertext field not bytes',
+        () => scheme.decrypt(keyA, { ...ct, V: [1] as any }),
+        'INVALID_ENCODING',
+      ],
       [
         'verify: key outside the subgroup',
-        () => verifyIdentityKey(mpk, idA, badG1),
+        () => scheme.verifyIdentityKey(mpk, idA, badG1),
         /WRONG_SUBGROUP|NOT_ON_CURVE/,
       ],
       [
         'verify: mpk = identity',
-        () => verifyIdentityKey(G2.encode(G2.identity), idA, keyA),
+        () => scheme.verifyIdentityKey(G2.encode(G2.identity), idA, keyA),
         'IDENTITY_POINT',
       ],
-      ['decode: too short', () => ibe.decodeCiphertext(new Uint8Array(97)), 'INVALID_LENGTH'],
-      ['decode: odd payload', () => ibe.decodeCiphertext(new Uint8Array(99)), 'INVALID_LENGTH'],
-      ['decode: payload > 32', () => ibe.decodeCiphertext(new Uint8Array(96 + 66)), 'INVALID_LENGTH'],
+      ['decode: too short', () => scheme.decodeCiphertext(new Uint8Array(97)), 'INVALID_LENGTH'],
+      ['decode: odd payload', () => scheme.decodeCiphertext(new Uint8Array(99)), 'INVALID_LENGTH'],
+      ['decode: payload > 32', () => scheme.decodeCiphertext(new Uint8Array(96 + 66)), 'INVALID_LENGTH'],
       [
         'decode: U garbage',
-        () => ibe.decodeCiphertext(new Uint8Array(98).fill(0xab)),
+        () => scheme.decodeCiphertext(new Uint8Array(98).fill(0xab)),
         /NOT_ON_CURVE|NON_CANONICAL/,
       ],
     ];
@@ -200,7 +213,12 @@ describe('Boneh–Franklin IBE with the FO transform', () => {
   });
 });
 
-describe('threshold extraction of identity keys', () => {
+describe.each(IBE_SCHEMES)('threshold extraction of identity keys: %s', (_name, load) => {
+  let scheme: Ibe;
+  beforeAll(async () => {
+    scheme = await load();
+  });
+
   const t = 2;
   const dealing = deal(G2, { threshold: t, parties: 5 }, deterministicRandom(`${SEED}/dkg`));
   const masterPublicKey = G2.encode(dealing.commitments[0]!);
@@ -211,6 +229,7 @@ describe('threshold extraction of identity keys', () => {
     ]),
   );
   const identity = identityFor('vault', 'record-17', 'epoch-3');
+  // Fixtures are bytes, computed once with the reference backend at collection time.
   const partials = dealing.shares.map((sh) => partialIdentityKey(sh, identity));
   const expected = extractIdentityKey({
     masterPublicKey,
@@ -224,16 +243,16 @@ describe('threshold extraction of identity keys', () => {
     partialIdentityKey(dealing.shares[i - 1]!, utf8('other|id|1'));
 
   it('each partial verifies against its public share, not against another', () => {
-    expect(verifyPartialIdentityKey(publicShares.get(1)!, identity, partials[0]!)).toBe(true);
-    expect(verifyPartialIdentityKey(publicShares.get(2)!, identity, partials[0]!)).toBe(false);
-    expect(verifyPartialIdentityKey(publicShares.get(1)!, identity, wrong(1))).toBe(false);
+    expect(scheme.verifyPartialIdentityKey(publicShares.get(1)!, identity, partials[0]!)).toBe(true);
+    expect(scheme.verifyPartialIdentityKey(publicShares.get(2)!, identity, partials[0]!)).toBe(false);
+    expect(scheme.verifyPartialIdentityKey(publicShares.get(1)!, identity, wrong(1))).toBe(false);
   });
 
   it('any t+1 partials give the same verified key, which decrypts', () => {
     expect(expected.culprits).toEqual([]);
     expect(expected.subset).toEqual([1, 2, 3]);
-    expect(verifyIdentityKey(masterPublicKey, identity, expected.identityKey)).toBe(true);
-    const other = extractIdentityKey({
+    expect(scheme.verifyIdentityKey(masterPublicKey, identity, expected.identityKey)).toBe(true);
+    const other = scheme.extractIdentityKey({
       masterPublicKey,
       identity,
       threshold: t,
@@ -242,18 +261,18 @@ describe('threshold extraction of identity keys', () => {
     });
     expect(other.identityKey).toEqual(expected.identityKey);
     expect(other.subset).toEqual([2, 4, 5]);
-    const ct = ibeEncrypt(
+    const ct = scheme.encrypt(
       masterPublicKey,
       identity,
       utf8('threshold-extracted'),
       deterministicRandom(`${SEED}/thr`),
     );
-    expect(ibeDecrypt(other.identityKey, ct)).toEqual(utf8('threshold-extracted'));
+    expect(scheme.decrypt(other.identityKey, ct)).toEqual(utf8('threshold-extracted'));
   });
 
   it('a bad partial is named as a culprit and the key is still extracted from good ones', () => {
     const withBad = [partials[0]!, wrong(2), partials[2]!, partials[3]!];
-    const r = extractIdentityKey({
+    const r = scheme.extractIdentityKey({
       masterPublicKey,
       identity,
       threshold: t,
@@ -271,7 +290,7 @@ describe('threshold extraction of identity keys', () => {
       partials[3]!,
       partials[4]!,
     ];
-    const r2 = extractIdentityKey({
+    const r2 = scheme.extractIdentityKey({
       masterPublicKey,
       identity,
       threshold: t,
@@ -286,7 +305,7 @@ describe('threshold extraction of identity keys', () => {
     const withBad = [wrong(1), partials[1]!, wrong(4), partials[4]!];
     let caught: unknown;
     try {
-      extractIdentityKey({ masterPublicKey, identity, threshold: t, partials: withBad, publicShares });
+      scheme.extractIdentityKey({ masterPublicKey, identity, threshold: t, partials: withBad, publicShares });
     } catch (e) {
       caught = e;
     }
@@ -297,7 +316,7 @@ describe('threshold extraction of identity keys', () => {
   it('a partial from a sender with no public share is a culprit', () => {
     const shares = new Map(publicShares);
     shares.delete(1);
-    const r = extractIdentityKey({
+    const r = scheme.extractIdentityKey({
       masterPublicKey,
       identity,
       threshold: t,
@@ -310,25 +329,29 @@ describe('threshold extraction of identity keys', () => {
 
   it('rejects fewer than t+1 partials, duplicate indices, and public shares of another key', () => {
     const base = { masterPublicKey, identity, threshold: t, publicShares };
-    expect(codeOf(() => extractIdentityKey({ ...base, partials: partials.slice(0, 2) }))).toBe(
+    expect(codeOf(() => scheme.extractIdentityKey({ ...base, partials: partials.slice(0, 2) }))).toBe(
       'NOT_ENOUGH_SHARES',
     );
     expect(
-      codeOf(() => extractIdentityKey({ ...base, partials: [partials[0]!, partials[0]!, partials[1]!] })),
+      codeOf(() =>
+        scheme.extractIdentityKey({ ...base, partials: [partials[0]!, partials[0]!, partials[1]!] }),
+      ),
     ).toBe('INVALID_ARGUMENT');
     expect(
       codeOf(() =>
-        extractIdentityKey({
+        scheme.extractIdentityKey({
           ...base,
           partials: [{ index: 0, key: partials[0]!.key }, ...partials.slice(1, 3)],
         }),
       ),
     ).toBe('OUT_OF_RANGE');
-    expect(codeOf(() => extractIdentityKey({ ...base, threshold: -1, partials }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => scheme.extractIdentityKey({ ...base, threshold: -1, partials }))).toBe(
+      'INVALID_ARGUMENT',
+    );
     const foreignMpk = G2.encode(G2.mulBase(12345n));
     expect(
       codeOf(() =>
-        extractIdentityKey({ ...base, masterPublicKey: foreignMpk, partials: partials.slice(0, 3) }),
+        scheme.extractIdentityKey({ ...base, masterPublicKey: foreignMpk, partials: partials.slice(0, 3) }),
       ),
     ).toBe('INVALID_ARGUMENT');
   });

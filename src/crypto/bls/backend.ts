@@ -343,7 +343,13 @@ export function makeBackend<P1, P2>(ops: PointOps<P1, P2>): BlsBackend {
   return Object.freeze(backend);
 }
 
-function decodeWith<P>(
+/**
+ * The strict decoder every backend shares: {@link checkCompressedStructure}, the identity rule, the
+ * library's `parse` (curve and subgroup), then a re-encoding check. Exported for adapters built on a
+ * backend's {@link PointOps} (the IBE's `src/crypto/ibe/curve-mcl.ts`) so they reject malformed input
+ * with exactly the same codes.
+ */
+export function decodeWith<P>(
   bytes: Uint8Array,
   group: BlsGroupName,
   allowIdentity: boolean,

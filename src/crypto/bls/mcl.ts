@@ -25,6 +25,7 @@ import { BLS_SIG_DST } from './encoding.js';
 type McModule = typeof McModuleNs;
 type McG1 = InstanceType<McModule['G1']>;
 type McG2 = InstanceType<McModule['G2']>;
+type McGT = InstanceType<McModule['GT']>;
 
 /** The raw wasm exports and stack helpers we call directly (mcl's C API, `include/mcl/bn.h`). */
 interface McRaw {
@@ -144,7 +145,37 @@ function makeOps(mcl: McModule, raw: McRaw): PointOps<McG1, McG2> {
 /** The mcl point type pair, opaque outside this module. */
 export type McPointOps = PointOps<McG1, McG2>;
 
-let loading: Promise<{ backend: BlsBackend; ops: McPointOps }> | undefined;
+/**
+ * What the IBE adapter (`src/crypto/ibe/curve-mcl.ts`) needs beyond {@link McPointOps}: the pairing
+ * value itself (Boneh–Franklin hashes e(Q, mpk)^r, not just a product check), its native bytes, and
+ * G2 equality. The modes set by {@link loadMclBackend} apply, so `gtSerialize` is mcl's Fp12 encoding
+ * in ETH mode: tower coefficients lowest first (Fp12 = c0‖c1, Fp6 = c0‖c1‖c2) but each Fp2 written
+ * c1‖c0, each Fp 48 bytes big-endian. The adapter maps that to tlock's order.
+ */
+export interface McPairingOps {
+  readonly ops: McPointOps;
+  /** e(P, Q) (Miller loop + final exponentiation); inputs are non-identity subgroup points. */
+  readonly pairing: (p: McG1, q: McG2) => McGT;
+  /** The 576 bytes of a GT element in mcl's ETH-mode serialization (see above). */
+  readonly gtSerialize: (t: McGT) => Uint8Array;
+  readonly g2Equal: (a: McG2, b: McG2) => boolean;
+}
+
+/**
+ * The pairing arithmetic of the mcl backend, loaded and self-tested exactly as {@link loadMclBackend}
+ * (same promise, same process-global modes: nothing is re-initialised).
+ */
+export async function loadMclPairingOps(): Promise<McPairingOps> {
+  const { ops, mcl } = await loadMcl();
+  return Object.freeze({
+    ops,
+    pairing: (p: McG1, q: McG2) => mcl.pairing(p, q),
+    gtSerialize: (t: McGT) => t.serialize(),
+    g2Equal: (a: McG2, b: McG2) => a.isEqual(b),
+  });
+}
+
+let loading: Promise<{ backend: BlsBackend; ops: McPointOps; mcl: McModule }> | undefined;
 
 /**
  * Loads, configures and self-tests the mcl-wasm backend (once per thread; later calls share the
@@ -159,7 +190,7 @@ export async function loadMclPointOps(): Promise<McPointOps> {
   return (await loadMcl()).ops;
 }
 
-function loadMcl(): Promise<{ backend: BlsBackend; ops: McPointOps }> {
+function loadMcl(): Promise<{ backend: BlsBackend; ops: McPointOps; mcl: McModule }> {
   loading ??= instantiate().catch((cause: unknown) => {
     loading = undefined;
     throw cause instanceof OmegaError && cause.code === 'BACKEND_UNAVAILABLE'
@@ -169,7 +200,7 @@ function loadMcl(): Promise<{ backend: BlsBackend; ops: McPointOps }> {
   return loading;
 }
 
-async function instantiate(): Promise<{ backend: BlsBackend; ops: McPointOps }> {
+async function instantiate(): Promise<{ backend: BlsBackend; ops: McPointOps; mcl: McModule }> {
   const imported = (await import('mcl-wasm')) as McModule & { default?: McModule };
   const mcl = imported.default ?? imported;
   await mcl.init(mcl.BLS12_381);
@@ -181,7 +212,7 @@ async function instantiate(): Promise<{ backend: BlsBackend; ops: McPointOps }> 
   const ops = makeOps(mcl, raw);
   const backend = makeBackend(ops);
   selfTest(backend);
-  return { backend, ops };
+  return { backend, ops, mcl };
 }
 
 /**

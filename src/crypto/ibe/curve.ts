@@ -1,7 +1,7 @@
 /**
  * The pairing operations Boneh–Franklin IBE needs, behind one small interface, so the IBE is written
- * once and can run on any BLS12-381 backend (noble today; the shared BLS backend of
- * `src/crypto/bls/backend.ts`, e.g. mcl-wasm, later: only a new {@link IbeCurve} is needed).
+ * once and runs on any BLS12-381 backend: {@link nobleIbeCurve} here (the reference) and the mcl-wasm
+ * adapter of `curve-mcl.ts` (the default of `loadIbe`); another backend needs only a new {@link IbeCurve}.
  *
  * Layout (drand quicknet, scheme `bls-unchained-g1-rfc9380`; research/modern-systems.md §2a): master
  * public key in G2 (96 B), identity keys in G1 (48 B), identities hashed to G1 with the RFC 9380 suite
@@ -10,6 +10,8 @@
  */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { invariant } from '../../errors.js';
+import { decodeWith } from '../bls/backend.js';
+import { noblePointOps } from '../bls/noble.js';
 import type { G1Point, G2Point } from '../group.js';
 import { G1, G2 } from '../group.js';
 
@@ -81,13 +83,20 @@ function pairingProduct(pairs: readonly (readonly [G1Point, G2Point])[]): Fp12 {
   return Fp12.finalExponentiate(bls12_381.millerLoopBatch(terms));
 }
 
-/** The reference backend: @noble/curves, with the strict decoders of `src/crypto/group.ts`. */
+/**
+ * The reference backend: @noble/curves. Points are decoded by the shared strict decoder of the BLS
+ * backends (`decodeWith` over `noblePointOps`: structure, canonical x, curve, subgroup, non-identity,
+ * in that order), so every IBE backend rejects a malformed point with the same code as every BLS
+ * backend (docs/crypto.md "BLS backends", decoding contract).
+ */
 export const nobleIbeCurve: IbeCurve<G1Point, G2Point, Fp12> = Object.freeze({
   name: 'noble',
   order: G1.field.order,
-  decodeG1: (bytes: Uint8Array) => G1.decode(bytes),
+  decodeG1: (bytes: Uint8Array) =>
+    decodeWith(bytes, 'G1', false, noblePointOps.g1Parse, noblePointOps.g1Encode),
   encodeG1: (p: G1Point) => G1.encode(p),
-  decodeG2: (bytes: Uint8Array) => G2.decode(bytes),
+  decodeG2: (bytes: Uint8Array) =>
+    decodeWith(bytes, 'G2', false, noblePointOps.g2Parse, noblePointOps.g2Encode),
   encodeG2: (p: G2Point) => G2.encode(p),
   hashToG1: (message: Uint8Array): G1Point => bls12_381.G1.hashToCurve(message, { DST: IBE_G1_DST }),
   mulG1: (p: G1Point, s: bigint) => G1.mul(p, s),

@@ -8,7 +8,8 @@
  *   {@link extractIdentityKey}: identity keys as (threshold) min-sig BLS signatures on the identity;
  * - {@link encryptEnvelope} / {@link decryptEnvelope}: the versioned KEM/DEM envelope for any payload;
  * - {@link identityFor}: Scribe identity strings `<ns>|<id>|<period>`;
- * - {@link makeIbe} with an {@link IbeCurve}: the same scheme on another pairing backend.
+ * - {@link makeIbe} with an {@link IbeCurve}: the same scheme on another pairing backend;
+ *   {@link loadIbe} picks one (mcl-wasm when it loads, else noble), `loadMclIbeCurve` forces mcl.
  */
 import type { RandomSource } from '../rand.js';
 import { ibe } from './default.js';
@@ -17,6 +18,8 @@ import type { ExtractRequest, ExtractResult, IbeCiphertext, PartialIdentityKey }
 export { ibe } from './default.js';
 export { G1_BYTES, G2_BYTES, GT_BYTES, IBE_G1_DST, nobleIbeCurve } from './curve.js';
 export type { IbeCurve } from './curve.js';
+export { loadMclIbeCurve } from './curve-mcl.js';
+export { loadIbe } from './load.js';
 export { IBE_MAX_IDENTITY_BYTES, IBE_MAX_MESSAGE_BYTES, IBE_MIN_MESSAGE_BYTES, makeIbe } from './scheme.js';
 export type { ExtractRequest, ExtractResult, Ibe, IbeCiphertext, PartialIdentityKey } from './scheme.js';
 export {

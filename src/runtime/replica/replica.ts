@@ -130,7 +130,7 @@ const DEFAULTS = {
 export function jsonLogger(name: string): ReplicaLogger {
   const line = (level: string, message: string, fields?: Record<string, unknown>) => {
     process.stderr.write(
-      `${JSON.stringify({ t: new Date().toISOString(), level, name, message, ...fields })}\n`,
+      `${JSON.stringify({ ...fields, t: new Date().toISOString(), level, name, message })}\n`,
     );
   };
   return {
@@ -319,7 +319,7 @@ class Replica implements ReplicaNode {
         peerUp: (peer) => this.log.info('peer up', { peer }),
         peerDown: (peer, reason) => this.log.info('peer down', { peer, code: reason.code }),
         misbehavior: (r) =>
-          this.log.warn('peer misbehaviour', { peer: r.peer, code: r.code, message: r.message }),
+          this.log.warn('peer misbehaviour', { peer: r.peer, code: r.code, detail: r.message }),
       },
     });
   }

@@ -92,6 +92,8 @@ describe('replica processes (4 on loopback)', () => {
     cluster = await makeTestCluster(4, 'procs');
     const started = await Promise.all(cluster.configFiles.map((f) => spawnReplica(f)));
     started.forEach((p, i) => procs.set(i + 1, p));
+    const all = started.map((p) => p.apiUrl);
+    expect(await until(async () => (await Promise.all(all.map(ready))).every(Boolean), 15_000)).toBe(true);
     const first = await clientFor(cluster.configs, urls(), 'replica-procs-1', 8_000).ping(
       Uint8Array.from([1]),
     );

@@ -17,6 +17,11 @@ function sharedCluster() {
   shared ??= (async () => {
     const cluster = await makeTestCluster(4, 'inproc');
     const replicas = await Promise.all(cluster.configs.map((c) => startReplica(c, FAST)));
+    // Serve only once every replica is connected to a quorum (until then the API answers NOT_READY).
+    const deadline = Date.now() + 15_000;
+    while (!replicas.every((r) => r.node.isReady()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const urls = new Map(replicas.map((r) => [r.index, r.apiUrl]));
     return { cluster, replicas, client: clientFor(cluster.configs, urls, 'replica-inproc') };
   })();

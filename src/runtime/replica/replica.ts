@@ -220,6 +220,11 @@ class Replica implements ReplicaNode {
   private readonly recent = new Map<string, Uint8Array>();
   private readonly syncBuffer = new Map<number, DecidedBlock>();
   private readonly syncServedMs = new Map<number, number>();
+  /** A get-value held back while the mempool is empty, answered by the first admission or the deadline. */
+  private pendingValue:
+    | { readonly height: number; readonly round: number; readonly tip: PrefixTip; readonly deadline: number }
+    | undefined;
+  private readonly emptyBlockDelayTicks: number;
   /**
    * The highest tip each peer's messages claim (height − 1 of its proposals and votes). The mesh
    * authenticates the sender, so f Byzantine peers can only inflate their own entries; {@link lag} takes
@@ -243,6 +248,10 @@ class Replica implements ReplicaNode {
     this.chainId = cluster.chainId;
     this.log = options.logger ?? jsonLogger(`replica-${this.index}`);
     this.tickMs = options.tickMs ?? DEFAULTS.tickMs;
+    const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+    // Half the round-0 propose timeout: the others still wait for this proposal, so holding it back
+    // changes no round; an empty block then keeps heights (and proposer rotation) moving.
+    this.emptyBlockDelayTicks = Math.max(1, Math.floor(timeouts.propose / 2));
     this.now = options.now ?? (() => Date.now());
     const me = cluster.replicas[this.index - 1];
     if (me === undefined || toHex(me.publicKey) !== toHex(identity.publicKey)) {
@@ -259,7 +268,7 @@ class Replica implements ReplicaNode {
       publicKey: identity.publicKey,
       sign,
       verify: nodeEd25519Verify,
-      timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
+      timeouts,
       genesisTimeMs: cluster.genesisTimeMs,
     };
     const committee = makeCommittee(cluster.replicas.map((r) => ({ publicKey: r.publicKey, power: 1 })));
@@ -430,6 +439,7 @@ class Replica implements ReplicaNode {
       }
       pending = { bytes: Uint8Array.from(envelope), notAfterMs, waiters: new Set() };
       this.mempool.set(key, pending);
+      this.answerPendingValue();
     }
     const entry = pending;
     return new Promise<SignedReply>((resolve, reject) => {
@@ -503,7 +513,19 @@ class Replica implements ReplicaNode {
         this.timers.push({ at: this.tick + effect.afterTicks, timeout: effect.timeout });
         return;
       case 'get-value':
-        this.queue.push(this.value(effect.height, effect.round, effect.tip));
+        if (this.mempool.size > 0) {
+          this.pendingValue = undefined;
+          this.queue.push(this.value(effect.height, effect.round, effect.tip));
+        } else {
+          // Nothing to propose: wait a little for a request before proposing an empty block, so an idle
+          // cluster does not decide a stream of empty blocks (see emptyBlockDelayTicks).
+          this.pendingValue = {
+            height: effect.height,
+            round: effect.round,
+            tip: effect.tip,
+            deadline: this.tick + this.emptyBlockDelayTicks,
+          };
+        }
         return;
       case 'evidence':
         this.log.warn('equivocation evidence', { kind: effect.evidence.kind });
@@ -584,8 +606,16 @@ class Replica implements ReplicaNode {
     return { type: 'value', height, round, requests, timeMs: Math.max(nowMs, tip.timeMs + 1) };
   }
 
+  private answerPendingValue(): void {
+    const p = this.pendingValue;
+    if (p === undefined) return;
+    this.pendingValue = undefined;
+    this.enqueue(this.value(p.height, p.round, p.tip));
+  }
+
   private onTick(): void {
     this.tick += 1;
+    if (this.pendingValue !== undefined && this.tick >= this.pendingValue.deadline) this.answerPendingValue();
     if (this.timers.length === 0) return;
     const due = this.timers.filter((t) => t.at <= this.tick);
     if (due.length === 0) return;

@@ -10,4 +10,10 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
 });
+if (process.argv[2] === 'start') {
+  // A closed replica may leave library handles (worker pools, keep-alive sockets) that would keep the
+  // process alive; `start` is done once the replica is closed. stdout/stderr are synchronous for files
+  // and pipes on Linux, so nothing written is lost.
+  process.exit(code);
+}
 process.exitCode = code;

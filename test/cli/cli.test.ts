@@ -128,6 +128,14 @@ describe('omega init', () => {
   });
 });
 
+describe('omega dev on an existing cluster', () => {
+  it('refuses a --replicas that contradicts the cluster it would resume (exit 2, nothing started)', async () => {
+    const r = await run(['dev', '--dir', 'c1', '--replicas', '7']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/error USAGE: .*has 4 replicas, not 7/);
+  });
+});
+
 describe('cluster discovery and client key', () => {
   it('status with every replica down exits 3 CLUSTER_UNREACHABLE, via --cluster DIR or OMEGA_CLUSTER', async () => {
     // c1's ports 17001.. have no listener.

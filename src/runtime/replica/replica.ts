@@ -1,0 +1,653 @@
+/**
+ * The replica process (docs/replica.md): glues the pure consensus core (src/core/consensus) and state
+ * machine (src/core/machine) to SQLite storage, the TLS mesh and the HTTP API.
+ *
+ * Everything that changes the consensus state runs on one synchronous event queue (invariant 1 of
+ * docs/replica.md): storage calls are synchronous and durable on return, so executing the effects of one
+ * `step` in list order gives the effect contract of docs/consensus.md §3 directly — persist is fsync'd
+ * before the broadcast that follows it, and decide is durable and applied before the next persist.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createApiServer } from '../../api/server.js';
+import { ReplicaMetrics } from '../../api/metrics.js';
+import { nodeEd25519Signer, nodeEd25519Verify } from '../../api/ed25519.js';
+import type { ClusterInfo, ReplicaNode, ReplicaStatus, SignedReply } from '../../api/node.js';
+import { Reader, Writer } from '../../codec.js';
+import {
+  CONSENSUS_LIMITS,
+  DEFAULT_TIMEOUTS,
+  blockHash,
+  decodeMessage,
+  decodeWal,
+  encodeBlock,
+  encodeMessage,
+  encodeWal,
+  fixedSchedule,
+  genesisTip,
+  makeCommittee,
+  readBlock,
+  readCertificate,
+  restoreState,
+  step,
+  writeCertificate,
+  type Block,
+  type Certificate,
+  type ConsensusConfig,
+  type ConsensusEvent,
+  type ConsensusMessage,
+  type ConsensusState,
+  type DecidedBlock,
+  type Effect,
+  type PrefixTip,
+  type Timeout,
+  type TimeoutConfig,
+} from '../../core/consensus/index.js';
+import {
+  ReplicatedMachine,
+  checkEnvelope,
+  encodeResult,
+  envelopeHash,
+  replySignBytes,
+  type RequestResult,
+} from '../../core/machine/index.js';
+import { toHex } from '../../crypto/bytes.js';
+import { OmegaError, isOmegaError } from '../../errors.js';
+import type { LoadedReplicaConfig } from '../config.js';
+import { loadStoredIdentity, type ReplicaIdentity } from '../identity.js';
+import { SqliteStorage } from '../storage/sqlite.js';
+import { MeshTransport, type MeshLimits } from '../transport/mesh.js';
+
+/** Mesh channel of proposals, votes and vote bundles. */
+export const CONSENSUS_CHANNEL = 1;
+/** Mesh channel of block sync requests and responses. */
+export const SYNC_CHANNEL = 2;
+
+/** Structured log sink; fields never carry secrets. */
+export interface ReplicaLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Options of {@link startReplica}; every field has a production default. */
+export interface StartReplicaOptions {
+  /** Default: JSON lines on stderr. */
+  readonly logger?: ReplicaLogger;
+  /** Milliseconds per consensus tick (timeouts are in ticks). Default 20. */
+  readonly tickMs?: number;
+  /** Consensus timeouts in ticks. Default DEFAULT_TIMEOUTS. Must be the same on every replica only for liveness tuning. */
+  readonly timeouts?: TimeoutConfig;
+  /** Write a machine snapshot every this many heights. Default 100. */
+  readonly snapshotEvery?: number;
+  /** How long submit() waits for a decision before DECISION_TIMEOUT. Default 10,000 ms. */
+  readonly decisionTimeoutMs?: number;
+  /** Most admitted, undecided envelopes. Default 10,000. */
+  readonly mempoolMax?: number;
+  /** Recently decided replies kept for re-sent envelopes. Default 10,000. */
+  readonly recentRepliesMax?: number;
+  /** Overrides of the mesh limits (tests shorten reconnect backoff). */
+  readonly meshLimits?: Partial<MeshLimits>;
+  /** Log HTTP requests (fastify logger). Default false. */
+  readonly apiLog?: boolean;
+  /** Wall clock for block times; default Date.now (injectable for tests). */
+  readonly now?: () => number;
+}
+
+/** A started replica. */
+export interface RunningReplica {
+  readonly index: number;
+  /** The URL the API is actually bound to (e.g. http://127.0.0.1:7001). */
+  readonly apiUrl: string;
+  /** The port the mesh listener is bound to. */
+  readonly meshPort: number;
+  /** The ReplicaNode the API serves (for in-process use and the contract suite). */
+  readonly node: ReplicaNode;
+  status(): ReplicaStatus;
+  /** Graceful stop: the API, then the mesh and timers, then storage. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Grace period for in-flight HTTP replies when the replica closes. */
+const CLOSE_GRACE_MS = 500;
+
+const DEFAULTS = {
+  tickMs: 20,
+  snapshotEvery: 100,
+  decisionTimeoutMs: 10_000,
+  mempoolMax: 10_000,
+  recentRepliesMax: 10_000,
+  /** Bytes of blocks served in one sync response: stays under the core's maxMessageBytes. */
+  syncResponseBytesMax: CONSENSUS_LIMITS.maxMessageBytes - 64 * 1024,
+  /** Synced blocks buffered ahead of the current height. */
+  syncBufferMax: 2 * CONSENSUS_LIMITS.maxSyncBlocks,
+  /** Events queued before a message from the network is dropped (the core rebroadcasts). */
+  eventQueueMax: 100_000,
+} as const;
+
+/** The default logger: one JSON object per line on stderr. */
+export function jsonLogger(name: string): ReplicaLogger {
+  const line = (level: string, message: string, fields?: Record<string, unknown>) => {
+    process.stderr.write(
+      `${JSON.stringify({ t: new Date().toISOString(), level, name, message, ...fields })}\n`,
+    );
+  };
+  return {
+    info: (m, f) => line('info', m, f),
+    warn: (m, f) => line('warn', m, f),
+    error: (m, f) => line('error', m, f),
+  };
+}
+
+export function encodeCertificate(c: Certificate): Uint8Array {
+  const w = new Writer(64 + c.signatures.length * 66);
+  writeCertificate(w, c);
+  return w.finish();
+}
+
+export function decodeStoredBlock(block: Uint8Array, certificate: Uint8Array): DecidedBlock {
+  const rb = new Reader(block);
+  const b = readBlock(rb);
+  rb.end();
+  const rc = new Reader(certificate);
+  const c = readCertificate(rc);
+  rc.end();
+  return { block: b, certificate: c };
+}
+
+interface Waiter {
+  resolve(reply: SignedReply): void;
+  reject(error: OmegaError): void;
+  timer: NodeJS.Timeout;
+}
+
+interface PendingEnvelope {
+  readonly bytes: Uint8Array;
+  readonly notAfterMs: number;
+  readonly waiters: Set<Waiter>;
+}
+
+/**
+ * Starts a replica from its loaded configuration: opens the store, unseals the identity, rebuilds the
+ * machine (latest snapshot + replay of later blocks), restores consensus from the block-store tip and the
+ * WAL record, then starts the mesh, the ticker and the API.
+ */
+export async function startReplica(
+  config: LoadedReplicaConfig,
+  options: StartReplicaOptions = {},
+): Promise<RunningReplica> {
+  const storage = await SqliteStorage.open({
+    path: config.storePath,
+    operatorSecret: { kind: 'keyFile', key: config.operatorKey },
+  });
+  let replica: Replica;
+  try {
+    const identity = loadStoredIdentity(storage);
+    if (identity === undefined) throw new OmegaError('INVALID_CONFIG', `no identity in ${config.storePath}`);
+    replica = new Replica(config, options, storage, identity);
+  } catch (e) {
+    storage.close();
+    throw e;
+  }
+  try {
+    return await replica.start();
+  } catch (e) {
+    await replica.close();
+    throw e;
+  }
+}
+
+class Replica implements ReplicaNode {
+  private readonly log: ReplicaLogger;
+  private readonly index: number;
+  private readonly chainId: string;
+  private readonly tickMs: number;
+  private readonly now: () => number;
+  private readonly signReply: (message: Uint8Array) => Uint8Array;
+  private readonly metrics = new ReplicaMetrics({ processMetrics: false });
+  private readonly mesh: MeshTransport;
+  private readonly indexByKey = new Map<string, number>();
+  private machine: ReplicatedMachine;
+  private state: ConsensusState;
+  private readonly queue: ConsensusEvent[] = [];
+  private draining = false;
+  private tick = 0;
+  private ticker: NodeJS.Timeout | undefined;
+  private timers: { at: number; timeout: Timeout }[] = [];
+  private readonly mempool = new Map<string, PendingEnvelope>();
+  private readonly recent = new Map<string, SignedReply>();
+  private readonly syncBuffer = new Map<number, DecidedBlock>();
+  private highestSeen = 0;
+  private heightStartedMs: number;
+  private lastDecisionTimeMs: number | null = null;
+  private api: FastifyInstance | undefined;
+  private closed = false;
+  private failed: unknown;
+
+  constructor(
+    private readonly config: LoadedReplicaConfig,
+    private readonly options: StartReplicaOptions,
+    private readonly storage: SqliteStorage,
+    identity: ReplicaIdentity,
+  ) {
+    const cluster = config.cluster;
+    this.index = config.replica.index;
+    this.chainId = cluster.chainId;
+    this.log = options.logger ?? jsonLogger(`replica-${this.index}`);
+    this.tickMs = options.tickMs ?? DEFAULTS.tickMs;
+    this.now = options.now ?? (() => Date.now());
+    const me = cluster.replicas[this.index - 1];
+    if (me === undefined || toHex(me.publicKey) !== toHex(identity.publicKey)) {
+      throw new OmegaError(
+        'INVALID_CONFIG',
+        `the stored identity is not replica ${this.index} of the cluster`,
+      );
+    }
+    for (const r of cluster.replicas) this.indexByKey.set(toHex(r.publicKey), r.index);
+    const sign = nodeEd25519Signer(identity.seed);
+    this.signReply = sign;
+    const consensusConfig: ConsensusConfig = {
+      chainId: cluster.chainId,
+      publicKey: identity.publicKey,
+      sign,
+      verify: nodeEd25519Verify,
+      timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
+      genesisTimeMs: cluster.genesisTimeMs,
+    };
+    const committee = makeCommittee(cluster.replicas.map((r) => ({ publicKey: r.publicKey, power: 1 })));
+
+    // Rebuild the machine: latest snapshot, then every later block in order (invariant 4).
+    const machineConfig = { chainId: cluster.chainId, verify: nodeEd25519Verify };
+    const snap = storage.latestSnapshot();
+    this.machine =
+      snap === undefined
+        ? ReplicatedMachine.genesis(machineConfig)
+        : ReplicatedMachine.restore(machineConfig, snap.snapshot);
+    let tip: PrefixTip = genesisTip(consensusConfig);
+    const last = storage.lastHeight();
+    for (let h = this.machine.height + 1; h <= last;) {
+      const batch = storage.getBlocks(h, 256, 64 << 20);
+      if (batch.length === 0) throw new OmegaError('STORAGE_CORRUPT', `block ${h} missing from the store`);
+      for (const stored of batch) {
+        const { block } = decodeStoredBlock(stored.block, stored.certificate);
+        this.machine.apply({
+          height: block.header.height,
+          timeMs: block.header.timeMs,
+          requests: block.requests,
+        });
+        h = stored.height + 1;
+      }
+    }
+    if (last > 0) {
+      const stored = storage.getBlock(last);
+      if (stored === undefined) throw new OmegaError('STORAGE_CORRUPT', `tip block ${last} missing`);
+      const { block } = decodeStoredBlock(stored.block, stored.certificate);
+      tip = { height: last, hash: blockHash(block), timeMs: block.header.timeMs };
+      this.lastDecisionTimeMs = block.header.timeMs;
+    }
+    const walBytes = storage.getConsensusState();
+    // restoreState never lets this replica sign below its last-signed key: no double signing after restart.
+    this.state = restoreState(
+      consensusConfig,
+      fixedSchedule(committee),
+      tip,
+      walBytes === undefined ? undefined : decodeWal(walBytes),
+    );
+    this.highestSeen = tip.height;
+    this.heightStartedMs = this.now();
+
+    this.mesh = new MeshTransport({
+      chainId: cluster.chainId,
+      self: { index: this.index, identity },
+      committee: cluster.replicas.map((r) => ({ index: r.index, publicKey: r.publicKey })),
+      resolve: (i) => cluster.replicas[i - 1]?.mesh,
+      listenHost: config.replica.listen.mesh.host,
+      listenPort: config.replica.listen.mesh.port,
+      ...(options.meshLimits ? { limits: options.meshLimits } : {}),
+      events: {
+        message: (from, channel, body) => this.onMeshMessage(from, channel, body),
+        peerUp: (peer) => this.log.info('peer up', { peer }),
+        peerDown: (peer, reason) => this.log.info('peer down', { peer, code: reason.code }),
+        misbehavior: (r) =>
+          this.log.warn('peer misbehaviour', { peer: r.peer, code: r.code, message: r.message }),
+      },
+    });
+  }
+
+  async start(): Promise<RunningReplica> {
+    const meshPort = await this.mesh.start();
+    this.ticker = setInterval(() => this.onTick(), this.tickMs);
+    this.enqueue({ type: 'start' });
+    this.api = await createApiServer(this, {
+      metrics: this.metrics,
+      logger: this.options.apiLog === true ? { level: 'info' } : false,
+    });
+    const listen = this.config.replica.listen.api;
+    const apiUrl = await this.api.listen({ host: listen.host, port: listen.port });
+    this.log.info('replica started', { height: this.machine.height, apiUrl, meshPort });
+    return {
+      index: this.index,
+      apiUrl,
+      meshPort,
+      node: this,
+      status: () => this.status(),
+      close: () => this.close(),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    // Answer every waiting submission first, so in-flight HTTP requests complete before the API closes.
+    for (const p of this.mempool.values()) {
+      for (const w of p.waiters) {
+        clearTimeout(w.timer);
+        w.reject(new OmegaError('DECISION_TIMEOUT', 'the replica is shutting down'));
+      }
+    }
+    this.mempool.clear();
+    if (this.api !== undefined) {
+      const api = this.api;
+      // Keep-alive client connections would hold close() open; give in-flight replies a grace period.
+      const force = setTimeout(() => api.server.closeAllConnections(), CLOSE_GRACE_MS);
+      api.server.closeIdleConnections();
+      await api.close();
+      clearTimeout(force);
+    }
+    await this.mesh.close();
+    this.storage.close();
+  }
+
+  // ── ReplicaNode ───────────────────────────────────────────────────────────────────────────────────
+
+  info(): ClusterInfo {
+    const c = this.config.cluster;
+    return {
+      chainId: c.chainId,
+      replicaIndex: this.index,
+      n: c.replicas.length,
+      f: c.f,
+      replicas: c.replicas.map((r) => ({ index: r.index, publicKey: r.publicKey })),
+    };
+  }
+
+  status(): ReplicaStatus {
+    const peers = this.config.cluster.replicas
+      .filter((r) => r.index !== this.index)
+      .map((r) => ({ index: r.index, connected: !this.closed && this.mesh.stats(r.index).connected }));
+    return {
+      height: this.machine.height,
+      round: this.state.round,
+      peers,
+      lastDecisionTimeMs: this.lastDecisionTimeMs,
+      lagHeights: Math.max(0, this.highestSeen - this.machine.height),
+      queues: { mempool: this.mempool.size, events: this.queue.length, syncBuffer: this.syncBuffer.size },
+    };
+  }
+
+  isReady(): boolean {
+    if (this.closed || this.failed !== undefined) return false;
+    const connected = this.mesh.connectedPeers().length;
+    // Self plus 2f peers is a quorum; more than a couple of heights behind means catching up first.
+    return connected >= 2 * this.config.cluster.f && this.highestSeen - this.machine.height <= 1;
+  }
+
+  submit(envelope: Uint8Array): Promise<SignedReply> {
+    if (this.closed || this.failed !== undefined) {
+      return Promise.reject(new OmegaError('NOT_READY', 'the replica is not running'));
+    }
+    let notAfterMs: number;
+    try {
+      notAfterMs = checkEnvelope(envelope, { chainId: this.chainId, verify: nodeEd25519Verify }).notAfterMs;
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    const key = toHex(envelopeHash(envelope));
+    const done = this.recent.get(key);
+    if (done !== undefined) return Promise.resolve(done);
+    let pending = this.mempool.get(key);
+    if (pending === undefined) {
+      if (this.mempool.size >= (this.options.mempoolMax ?? DEFAULTS.mempoolMax)) {
+        return Promise.reject(new OmegaError('OVERLOADED', 'the mempool is full'));
+      }
+      pending = { bytes: Uint8Array.from(envelope), notAfterMs, waiters: new Set() };
+      this.mempool.set(key, pending);
+    }
+    const entry = pending;
+    return new Promise<SignedReply>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          entry.waiters.delete(waiter);
+          reject(
+            new OmegaError('DECISION_TIMEOUT', 'no decision within the deadline; the outcome is unknown'),
+          );
+        }, this.options.decisionTimeoutMs ?? DEFAULTS.decisionTimeoutMs),
+      };
+      entry.waiters.add(waiter);
+    });
+  }
+
+  // ── the event queue (one consumer) ────────────────────────────────────────────────────────────────
+
+  private enqueue(event: ConsensusEvent): void {
+    if (this.closed || this.failed !== undefined) return;
+    if (this.queue.length >= DEFAULTS.eventQueueMax && event.type === 'message') return;
+    this.queue.push(event);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let ev = this.queue.shift(); ev !== undefined; ev = this.queue.shift()) {
+        if (this.closed) break;
+        this.process(ev);
+      }
+    } catch (e) {
+      // A broken invariant or a storage failure: stop rather than continue wrong (TigerBeetle).
+      this.failed = e;
+      this.log.error('replica halted', { error: e instanceof Error ? e.message : String(e) });
+      if (this.ticker !== undefined) clearInterval(this.ticker);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private process(event: ConsensusEvent): void {
+    const { state, effects } = step(this.state, event);
+    this.state = state;
+    for (const effect of effects) this.execute(effect);
+    if (event.type === 'committed') this.feedSync();
+  }
+
+  private execute(effect: Effect): void {
+    switch (effect.type) {
+      case 'decide':
+        this.decide(effect.block, effect.certificate);
+        return;
+      case 'persist':
+        this.storage.putConsensusState(encodeWal(effect.record));
+        return;
+      case 'broadcast':
+        this.mesh.broadcast(channelOf(effect.message), encodeMessage(effect.message));
+        return;
+      case 'send': {
+        const to = this.indexByKey.get(toHex(effect.to));
+        if (to !== undefined && to !== this.index) {
+          try {
+            this.mesh.send(to, channelOf(effect.message), encodeMessage(effect.message));
+          } catch (e) {
+            if (!isOmegaError(e, 'SEND_QUEUE_FULL')) throw e;
+          }
+        }
+        return;
+      }
+      case 'schedule-timeout':
+        this.timers.push({ at: this.tick + effect.afterTicks, timeout: effect.timeout });
+        return;
+      case 'get-value':
+        this.queue.push(this.value(effect.height, effect.round, effect.tip));
+        return;
+      case 'evidence':
+        this.log.warn('equivocation evidence', { kind: effect.evidence.kind });
+        return;
+      case 'rejected':
+        this.log.warn('consensus input rejected', {
+          code: effect.code,
+          reason: effect.reason,
+          validator: effect.validator,
+        });
+        return;
+    }
+  }
+
+  /** Decide: durable in the block store, applied to the machine, replies resolved, then `committed`. */
+  private decide(block: Block, certificate: Certificate): void {
+    const height = block.header.height;
+    this.storage.appendBlock(height, encodeBlock(block), encodeCertificate(certificate));
+    const results = this.machine.apply({ height, timeMs: block.header.timeMs, requests: block.requests });
+    const every = this.options.snapshotEvery ?? DEFAULTS.snapshotEvery;
+    if (height % every === 0) this.storage.putSnapshot(height, this.machine.snapshot());
+    for (const result of results) this.reply(result);
+    const nowMs = this.now();
+    this.metrics.observeDecision({
+      rounds: this.state.round + 1,
+      latencyMs: Math.max(0, nowMs - this.heightStartedMs),
+    });
+    this.heightStartedMs = nowMs;
+    this.lastDecisionTimeMs = block.header.timeMs;
+    this.highestSeen = Math.max(this.highestSeen, height);
+    this.syncBuffer.delete(height);
+    this.queue.push({ type: 'committed', height });
+  }
+
+  private reply(result: RequestResult): void {
+    const resultBytes = encodeResult(result);
+    const reply: SignedReply = {
+      resultBytes,
+      replicaIndex: this.index,
+      signature: this.signReply(replySignBytes(this.chainId, resultBytes)),
+    };
+    const key = toHex(result.envelopeHash);
+    // A DUPLICATE_REQUEST result for a re-proposed envelope must not replace the first, real answer.
+    if (!this.recent.has(key)) {
+      this.recent.set(key, reply);
+      if (this.recent.size > (this.options.recentRepliesMax ?? DEFAULTS.recentRepliesMax)) {
+        this.recent.delete(this.recent.keys().next().value!);
+      }
+    }
+    const pending = this.mempool.get(key);
+    if (pending === undefined) return;
+    this.mempool.delete(key);
+    const first = this.recent.get(key)!;
+    for (const w of pending.waiters) {
+      clearTimeout(w.timer);
+      w.resolve(first);
+    }
+  }
+
+  /** getValue (line 18): a batch of admitted envelopes within the core's limits, and the block time. */
+  private value(height: number, round: number, tip: PrefixTip): ConsensusEvent {
+    const nowMs = this.now();
+    const requests: Uint8Array[] = [];
+    let bytes = 0;
+    for (const [key, p] of this.mempool) {
+      if (p.notAfterMs < tip.timeMs) {
+        // Expired before the last block: it can only be rejected; answer nobody (clients see unknown).
+        this.mempool.delete(key);
+        continue;
+      }
+      if (requests.length >= CONSENSUS_LIMITS.maxBatchCount) break;
+      if (bytes + p.bytes.length > CONSENSUS_LIMITS.maxBatchBytes) break;
+      requests.push(p.bytes);
+      bytes += p.bytes.length;
+    }
+    // valid(v) requires a block time strictly above the previous one (validity.ts).
+    return { type: 'value', height, round, requests, timeMs: Math.max(nowMs, tip.timeMs + 1) };
+  }
+
+  private onTick(): void {
+    this.tick += 1;
+    if (this.timers.length === 0) return;
+    const due = this.timers.filter((t) => t.at <= this.tick);
+    if (due.length === 0) return;
+    this.timers = this.timers.filter((t) => t.at > this.tick);
+    for (const t of due) this.enqueue({ type: 'timeout', timeout: t.timeout });
+  }
+
+  // ── mesh ──────────────────────────────────────────────────────────────────────────────────────────
+
+  private onMeshMessage(from: number, channel: number, body: Uint8Array): void {
+    // A body that does not decode throws an OmegaError: the mesh disconnects and reports the peer.
+    const message = decodeMessage(body);
+    if (channelOf(message) !== channel) {
+      throw new OmegaError('INVALID_ENCODING', `a ${message.kind} message on channel ${channel}`);
+    }
+    switch (message.kind) {
+      case 'sync-request':
+        this.serveSync(from, message.fromHeight, message.maxCount);
+        return;
+      case 'sync-response':
+        this.onSyncResponse(message.blocks);
+        return;
+      case 'proposal':
+      case 'vote':
+      case 'votes':
+        this.noteHeight(message);
+        this.enqueue({ type: 'message', message });
+    }
+  }
+
+  private noteHeight(message: ConsensusMessage): void {
+    // Only a hint for lagHeights/isReady; a certified height is what the core acts on.
+    const h =
+      message.kind === 'proposal'
+        ? message.proposal.height
+        : message.kind === 'vote'
+          ? message.vote.height
+          : message.kind === 'votes'
+            ? (message.votes[0]?.height ?? 0)
+            : 0;
+    if (h - 1 > this.highestSeen) this.highestSeen = h - 1;
+  }
+
+  /** Block sync, serving side: contiguous stored blocks with their certificates, within limits. */
+  private serveSync(from: number, fromHeight: number, maxCount: number): void {
+    if (this.closed) return;
+    const count = Math.min(maxCount, CONSENSUS_LIMITS.maxSyncBlocks);
+    const stored = this.storage.getBlocks(Math.max(1, fromHeight), count, DEFAULTS.syncResponseBytesMax);
+    if (stored.length === 0) return;
+    const blocks = stored.map((s) => decodeStoredBlock(s.block, s.certificate));
+    try {
+      this.mesh.send(from, SYNC_CHANNEL, encodeMessage({ kind: 'sync-response', blocks }));
+    } catch (e) {
+      if (!isOmegaError(e, 'SEND_QUEUE_FULL')) throw e;
+    }
+  }
+
+  /** Block sync, fetching side: buffer the blocks and feed them one height at a time. */
+  private onSyncResponse(blocks: readonly DecidedBlock[]): void {
+    for (const b of blocks) {
+      const h = b.block.header.height;
+      if (h <= this.machine.height || this.syncBuffer.has(h)) continue;
+      if (this.syncBuffer.size >= DEFAULTS.syncBufferMax) break;
+      this.syncBuffer.set(h, b);
+      if (h > this.highestSeen) this.highestSeen = h;
+    }
+    this.feedSync();
+  }
+
+  /** The core verifies each block (verifyDecidedBlock) and decides it; one height per `committed`. */
+  private feedSync(): void {
+    for (const h of [...this.syncBuffer.keys()]) if (h <= this.machine.height) this.syncBuffer.delete(h);
+    const next = this.syncBuffer.get(this.state.height);
+    if (next === undefined || this.state.awaitingCommit !== undefined) return;
+    this.syncBuffer.delete(this.state.height);
+    this.enqueue({ type: 'decided-block', block: next.block, certificate: next.certificate });
+  }
+}
+
+function channelOf(message: ConsensusMessage): number {
+  return message.kind === 'sync-request' || message.kind === 'sync-response'
+    ? SYNC_CHANNEL
+    : CONSENSUS_CHANNEL;
+}

@@ -1,0 +1,86 @@
+/** Shared helpers of the replica tests: free ports, a cluster directory, an SDK client for it. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deterministicRandom } from '../../src/crypto/rand.js';
+import { createCluster, loadReplicaConfig, type LoadedReplicaConfig } from '../../src/runtime/config.js';
+import type { ReplicaLogger } from '../../src/runtime/replica/index.js';
+import { OmegaClient } from '../../src/sdk/index.js';
+
+export const silentLogger: ReplicaLogger = { info() {}, warn() {}, error() {} };
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A base port such that base .. base+count−1 are free now. createCluster fixes mesh ports in cluster.json
+ * (peers dial them), so an ephemeral port cannot be used; a random high base is tried and retried.
+ */
+export async function freePortBase(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+  throw new Error('no free port range found');
+}
+
+export interface TestCluster {
+  readonly dir: string;
+  readonly configFiles: readonly string[];
+  readonly configs: readonly LoadedReplicaConfig[];
+  remove(): void;
+}
+
+/** A fresh n-replica cluster directory on loopback with free API and mesh ports. */
+export async function makeTestCluster(n: number, name: string): Promise<TestCluster> {
+  const dir = mkdtempSync(join(tmpdir(), `omega-${name}-`));
+  const base = await freePortBase(2 * n);
+  const { replicaConfigs } = await createCluster({
+    dir: join(dir, 'cluster'),
+    replicas: n,
+    apiBasePort: base,
+    meshBasePort: base + n,
+    chainId: `omega-${name}`,
+    genesisTimeMs: Date.now() - 60_000,
+  });
+  return {
+    dir,
+    configFiles: replicaConfigs,
+    configs: replicaConfigs.map((f) => loadReplicaConfig(f)),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** An SDK client for the cluster, talking to the given API URLs (index → URL). */
+export function clientFor(
+  configs: readonly LoadedReplicaConfig[],
+  urls: ReadonlyMap<number, string>,
+  seed: string,
+  timeoutMs = 10_000,
+): OmegaClient {
+  const cluster = configs[0]!.cluster;
+  const random = deterministicRandom(seed);
+  return new OmegaClient({
+    cluster: {
+      chainId: cluster.chainId,
+      f: cluster.f,
+      replicas: cluster.replicas.map((r) => ({
+        index: r.index,
+        url: urls.get(r.index) ?? r.apiUrl,
+        publicKey: r.publicKey,
+      })),
+    },
+    secretKey: random(32),
+    random,
+    timeoutMs,
+    hedgeMs: 500,
+  });
+}

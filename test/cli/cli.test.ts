@@ -128,6 +128,14 @@ describe('omega init', () => {
   });
 });
 
+describe('omega start', () => {
+  it('rejects a missing config file with INVALID_CONFIG (exit 1)', async () => {
+    const r = await run(['start', '--config', 'nowhere/config.json']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error INVALID_CONFIG: .*cannot read/);
+  });
+});
+
 describe('omega dev on an existing cluster', () => {
   it('refuses a --replicas that contradicts the cluster it would resume (exit 2, nothing started)', async () => {
     const r = await run(['dev', '--dir', 'c1', '--replicas', '7']);

@@ -48,10 +48,10 @@ async function startDev(args: string[]): Promise<Dev> {
   });
   running.push(proc);
   let log = '';
-  proc.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-8_000)));
+  proc.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-8_000)));
   const exit = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
   const line = await new Promise<string>((res, rej) => {
-    createInterface({ input: proc.stdout! }).once('line', res);
+    createInterface({ input: proc.stdout }).once('line', res);
     void exit.then((code) => rej(new Error(`omega dev exited ${code} before ready:\n${log}`)));
   });
   return { proc, ready: JSON.parse(line) as Dev['ready'], exit, log: () => log };

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, runCli } from '../../src/cli/cli.js';
 import { loadClientFile, loadClusterConfig, loadReplicaConfig } from '../../src/runtime/config.js';
@@ -39,6 +41,24 @@ describe('omega --help', () => {
       expect(r.out, name).toContain(`Usage: omega ${name}`);
       for (const opt of EXPECTED_OPTIONS[name]!) expect(r.out, `${name} ${opt}`).toContain(opt);
     }
+  });
+});
+
+describe('the installed omega command (bin/omega.js)', () => {
+  const bin = fileURLToPath(new URL('../../bin/omega.js', import.meta.url));
+  it('runs the CLI from the TypeScript sources and sets the process exit code', () => {
+    const help = spawnSync(process.execPath, [bin, 'status', '--help'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toContain('Usage: omega status');
+    const bad = spawnSync(process.execPath, [bin, 'frobnicate', '--json'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(bad.status).toBe(2);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'USAGE' } });
   });
 });
 

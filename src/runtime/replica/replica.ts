@@ -118,6 +118,8 @@ const DEFAULTS = {
   recentRepliesMax: 10_000,
   /** Bytes of blocks served in one sync response: stays under the core's maxMessageBytes. */
   syncResponseBytesMax: CONSENSUS_LIMITS.maxMessageBytes - 64 * 1024,
+  /** Least time between two sync responses to one peer. */
+  syncServeIntervalMs: 50,
   /** Synced blocks buffered ahead of the current height. */
   syncBufferMax: 2 * CONSENSUS_LIMITS.maxSyncBlocks,
   /** Events queued before a message from the network is dropped (the core rebroadcasts). */
@@ -216,6 +218,7 @@ class Replica implements ReplicaNode {
   private readonly mempool = new Map<string, PendingEnvelope>();
   private readonly recent = new Map<string, SignedReply>();
   private readonly syncBuffer = new Map<number, DecidedBlock>();
+  private readonly syncServedMs = new Map<number, number>();
   private highestSeen = 0;
   private heightStartedMs: number;
   private lastDecisionTimeMs: number | null = null;
@@ -613,6 +616,11 @@ class Replica implements ReplicaNode {
   /** Block sync, serving side: contiguous stored blocks with their certificates, within limits. */
   private serveSync(from: number, fromHeight: number, maxCount: number): void {
     if (this.closed) return;
+    // Each response may read and send ~1 MiB: serve one request per peer per interval, drop the rest
+    // (the core re-requests on the next round; rate-limiting peers is the runtime's job, consensus.md §3).
+    const nowMs = this.now();
+    if (nowMs - (this.syncServedMs.get(from) ?? -Infinity) < DEFAULTS.syncServeIntervalMs) return;
+    this.syncServedMs.set(from, nowMs);
     const count = Math.min(maxCount, CONSENSUS_LIMITS.maxSyncBlocks);
     const stored = this.storage.getBlocks(Math.max(1, fromHeight), count, DEFAULTS.syncResponseBytesMax);
     if (stored.length === 0) return;

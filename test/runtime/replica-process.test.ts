@@ -1,0 +1,150 @@
+/**
+ * The issue's multi-process tests: four replica processes (`src/runtime/replica/main.ts`, real SQLite
+ * stores, TLS mesh, HTTP API) on loopback, driven by the SDK.
+ * - SIGKILL one replica: requests still succeed (n = 4 tolerates f = 1).
+ * - Restart it: it catches up by block sync (its height reaches the others') and serves signed replies.
+ * - Stop two of four: requests end `unknown` (no quorum, no wrong answers); they succeed again when one
+ *   returns.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeResult, envelopeHash, replySignBytes } from '../../src/core/machine/index.js';
+import { nodeEd25519Verify } from '../../src/api/ed25519.js';
+import { fromBase64url, toBase64url } from '../../src/sdk/index.js';
+import { clientFor, makeTestCluster, type TestCluster } from './replica-helpers.js';
+
+interface Proc {
+  readonly child: ChildProcess;
+  readonly apiUrl: string;
+  readonly stderr: string[];
+}
+
+const MAIN = 'src/runtime/replica/main.ts';
+
+function spawnReplica(configFile: string): Promise<Proc> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, '--config', configFile, '--tick-ms', '10', '--reconnect-max-ms', '300'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const stderr: string[] = [];
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr.push(d);
+    if (stderr.length > 200) stderr.shift();
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`replica did not start: ${stderr.join('')}`)), 20_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line === undefined) return;
+      clearTimeout(timer);
+      const ready = JSON.parse(line) as { apiUrl: string };
+      resolve({ child, apiUrl: ready.apiUrl, stderr });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`replica exited with ${String(code)}: ${stderr.join('')}`));
+    });
+  });
+}
+
+function stop(p: Proc, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
+    p.child.once('exit', () => resolve());
+    p.child.kill(signal);
+  });
+}
+
+async function height(url: string): Promise<number> {
+  const res = await fetch(`${url}/v1/status`);
+  return ((await res.json()) as { height: number }).height;
+}
+
+async function ready(url: string): Promise<boolean> {
+  return (await fetch(`${url}/readyz`)).status === 200;
+}
+
+async function until(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+let cluster: TestCluster | undefined;
+const procs = new Map<number, Proc>();
+
+afterAll(async () => {
+  await Promise.all([...procs.values()].map((p) => stop(p, 'SIGTERM')));
+  cluster?.remove();
+});
+
+describe('replica processes (4 on loopback)', () => {
+  it('SIGKILL one replica: requests still succeed; restarted, it catches up and serves; two down: unknown, then recovers', async () => {
+    cluster = await makeTestCluster(4, 'procs');
+    const c = cluster;
+    const started = await Promise.all(c.configFiles.map((f) => spawnReplica(f)));
+    started.forEach((p, i) => procs.set(i + 1, p));
+    const urls = () => new Map([...procs.entries()].map(([i, p]) => [i, p.apiUrl]));
+    const client = clientFor(c.configs, urls(), 'replica-procs', 8_000);
+
+    const first = await client.ping(Uint8Array.from([1]));
+    expect(first.outcome).toBe('ok');
+
+    // ── SIGKILL replica 4: the other three still decide.
+    await stop(procs.get(4)!, 'SIGKILL');
+    for (let i = 0; i < 5; i++) {
+      const o = await client.ping(Uint8Array.from([10 + i]));
+      expect(o.outcome, JSON.stringify(o)).toBe('ok');
+      if (o.outcome === 'ok') expect(o.result.output).toEqual(Uint8Array.from([10 + i]));
+    }
+    const target = await height(procs.get(1)!.apiUrl);
+
+    // ── restart replica 4: it restores from disk, syncs the missed blocks and serves again.
+    procs.set(4, await spawnReplica(c.configFiles[3]!));
+    const url4 = procs.get(4)!.apiUrl;
+    expect(await until(async () => (await height(url4)) >= target, 20_000)).toBe(true);
+    expect(await until(() => ready(url4), 10_000)).toBe(true);
+    const envelope = client.buildEnvelope('ping', Uint8Array.from([42])).bytes;
+    const res = await fetch(`${url4}/v1/requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: envelope,
+      signal: AbortSignal.timeout(15_000),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const body = (await res.json()) as { result: string; replicaIndex: number; signature: string };
+    const resultBytes = fromBase64url(body.result);
+    const result = decodeResult(resultBytes);
+    expect(body.replicaIndex).toBe(4);
+    expect(toBase64url(result.envelopeHash)).toBe(toBase64url(envelopeHash(envelope)));
+    expect(result.status).toEqual({ ok: true, output: Uint8Array.from([42]) });
+    const key4 = c.configs[0]!.cluster.replicas[3]!.publicKey;
+    expect(
+      nodeEd25519Verify(
+        key4,
+        replySignBytes(c.configs[0]!.cluster.chainId, resultBytes),
+        fromBase64url(body.signature),
+      ),
+    ).toBe(true);
+
+    // ── stop two of four: no quorum, so the outcome is unknown (never a wrong answer).
+    await Promise.all([stop(procs.get(3)!, 'SIGTERM'), stop(procs.get(4)!, 'SIGKILL')]);
+    const shortClient = clientFor(c.configs, urls(), 'replica-procs-short', 3_000);
+    const stalled = await shortClient.ping(Uint8Array.from([99]));
+    expect(stalled.outcome, JSON.stringify(stalled)).toBe('unknown');
+
+    // ── one returns: 3 of 4 again, requests succeed.
+    procs.set(3, await spawnReplica(c.configFiles[2]!));
+    const back = [1, 2, 3].map((i) => procs.get(i)!.apiUrl);
+    expect(await until(async () => (await Promise.all(back.map(ready))).every(Boolean), 15_000)).toBe(true);
+    const recoverClient = clientFor(c.configs, urls(), 'replica-procs-recover', 20_000);
+    const recovered = await recoverClient.ping(Uint8Array.from([100]));
+    expect(recovered.outcome, JSON.stringify(recovered)).toBe('ok');
+  }, 120_000);
+});

@@ -84,32 +84,39 @@ afterAll(async () => {
   cluster?.remove();
 });
 
+const urls = () => new Map([...procs.entries()].map(([i, p]) => [i, p.apiUrl]));
+
+// The steps share one cluster and run in order (vitest runs a file's tests sequentially).
 describe('replica processes (4 on loopback)', () => {
-  it('SIGKILL one replica: requests still succeed; restarted, it catches up and serves; two down: unknown, then recovers', async () => {
+  it('four processes start and the SDK pings through them', async () => {
     cluster = await makeTestCluster(4, 'procs');
-    const c = cluster;
-    const started = await Promise.all(c.configFiles.map((f) => spawnReplica(f)));
+    const started = await Promise.all(cluster.configFiles.map((f) => spawnReplica(f)));
     started.forEach((p, i) => procs.set(i + 1, p));
-    const urls = () => new Map([...procs.entries()].map(([i, p]) => [i, p.apiUrl]));
-    const client = clientFor(c.configs, urls(), 'replica-procs', 8_000);
+    const first = await clientFor(cluster.configs, urls(), 'replica-procs-1', 8_000).ping(
+      Uint8Array.from([1]),
+    );
+    expect(first.outcome, JSON.stringify(first)).toBe('ok');
+  }, 40_000);
 
-    const first = await client.ping(Uint8Array.from([1]));
-    expect(first.outcome).toBe('ok');
-
-    // ── SIGKILL replica 4: the other three still decide.
+  it('SIGKILL one replica: requests still succeed', async () => {
+    const c = cluster!;
     await stop(procs.get(4)!, 'SIGKILL');
+    const client = clientFor(c.configs, urls(), 'replica-procs-2', 8_000);
     for (let i = 0; i < 5; i++) {
       const o = await client.ping(Uint8Array.from([10 + i]));
       expect(o.outcome, JSON.stringify(o)).toBe('ok');
       if (o.outcome === 'ok') expect(o.result.output).toEqual(Uint8Array.from([10 + i]));
     }
-    const target = await height(procs.get(1)!.apiUrl);
+  }, 40_000);
 
-    // ── restart replica 4: it restores from disk, syncs the missed blocks and serves again.
+  it("the killed replica restarts from disk, catches up by block sync to the others' height, and serves signed replies", async () => {
+    const c = cluster!;
+    const target = await height(procs.get(1)!.apiUrl);
     procs.set(4, await spawnReplica(c.configFiles[3]!));
     const url4 = procs.get(4)!.apiUrl;
     expect(await until(async () => (await height(url4)) >= target, 20_000)).toBe(true);
     expect(await until(() => ready(url4), 10_000)).toBe(true);
+    const client = clientFor(c.configs, urls(), 'replica-procs-3', 8_000);
     const envelope = client.buildEnvelope('ping', Uint8Array.from([42])).bytes;
     const res = await fetch(`${url4}/v1/requests`, {
       method: 'POST',
@@ -124,27 +131,29 @@ describe('replica processes (4 on loopback)', () => {
     expect(body.replicaIndex).toBe(4);
     expect(toBase64url(result.envelopeHash)).toBe(toBase64url(envelopeHash(envelope)));
     expect(result.status).toEqual({ ok: true, output: Uint8Array.from([42]) });
-    const key4 = c.configs[0]!.cluster.replicas[3]!.publicKey;
-    expect(
-      nodeEd25519Verify(
-        key4,
-        replySignBytes(c.configs[0]!.cluster.chainId, resultBytes),
-        fromBase64url(body.signature),
-      ),
-    ).toBe(true);
+    const cfg = c.configs[0]!.cluster;
+    const signBytes = replySignBytes(cfg.chainId, resultBytes);
+    expect(nodeEd25519Verify(cfg.replicas[3]!.publicKey, signBytes, fromBase64url(body.signature))).toBe(
+      true,
+    );
+  }, 60_000);
 
-    // ── stop two of four: no quorum, so the outcome is unknown (never a wrong answer).
+  it('two of four down: requests end unknown and nothing is decided; one returns: requests succeed again', async () => {
+    const c = cluster!;
     await Promise.all([stop(procs.get(3)!, 'SIGTERM'), stop(procs.get(4)!, 'SIGKILL')]);
-    const shortClient = clientFor(c.configs, urls(), 'replica-procs-short', 3_000);
-    const stalled = await shortClient.ping(Uint8Array.from([99]));
+    procs.delete(4);
+    const before = await Promise.all([1, 2].map((i) => height(procs.get(i)!.apiUrl)));
+    const stalled = await clientFor(c.configs, urls(), 'replica-procs-4', 3_000).ping(Uint8Array.from([99]));
     expect(stalled.outcome, JSON.stringify(stalled)).toBe('unknown');
+    const after = await Promise.all([1, 2].map((i) => height(procs.get(i)!.apiUrl)));
+    expect(after).toEqual(before);
 
-    // ── one returns: 3 of 4 again, requests succeed.
     procs.set(3, await spawnReplica(c.configFiles[2]!));
     const back = [1, 2, 3].map((i) => procs.get(i)!.apiUrl);
     expect(await until(async () => (await Promise.all(back.map(ready))).every(Boolean), 15_000)).toBe(true);
-    const recoverClient = clientFor(c.configs, urls(), 'replica-procs-recover', 20_000);
-    const recovered = await recoverClient.ping(Uint8Array.from([100]));
+    const recovered = await clientFor(c.configs, urls(), 'replica-procs-5', 20_000).ping(
+      Uint8Array.from([100]),
+    );
     expect(recovered.outcome, JSON.stringify(recovered)).toBe('ok');
-  }, 120_000);
+  }, 60_000);
 });

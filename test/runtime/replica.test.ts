@@ -4,6 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { replicaNodeContract } from '../api/replica-node-contract.js';
+import { decodeResult } from '../../src/core/machine/index.js';
 import { startReplica, type RunningReplica } from '../../src/runtime/replica/index.js';
 import { clientFor, makeTestCluster, silentLogger, type TestCluster } from './replica-helpers.js';
 import type { OmegaClient } from '../../src/sdk/index.js';
@@ -83,11 +84,29 @@ describe('replica: restart from disk and block sync (in-process)', () => {
     // Restart once more: the machine comes back from the latest snapshot plus the blocks after it.
     const before = restarted.status().height;
     await restarted.close();
-    const again = await startReplica(cluster.configs[3]!, options);
+    const again = await startReplica(cluster.configs[3]!, { ...FAST, snapshotEvery: 1_000 });
     replicas[3] = again;
     expect(again.status().height).toBeGreaterThanOrEqual(before);
     const outcome = await client.ping(Uint8Array.from([60]));
     expect(outcome.outcome).toBe('ok');
+  }, 40_000);
+
+  it('a re-sent envelope decided before a restart gets its original reply (cache refilled by replay)', async () => {
+    const { cluster, replicas, client } = await sharedCluster();
+    const envelope = client.buildEnvelope('ping', Uint8Array.from([61])).bytes;
+    const original = await replicas[0]!.node.submit(envelope);
+    const decidedAt = decodeResult(original.resultBytes).height;
+    const deadline = Date.now() + 10_000;
+    while (replicas[3]!.status().height < decidedAt && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await replicas[3]!.close();
+    // snapshotEvery 1,000: the block holding the envelope lies after the latest snapshot and is replayed.
+    replicas[3] = await startReplica(cluster.configs[3]!, { ...FAST, snapshotEvery: 1_000 });
+    const again = await replicas[3].node.submit(envelope);
+    expect(again.replicaIndex).toBe(4);
+    expect(again.resultBytes).toEqual(original.resultBytes);
+    expect(decodeResult(again.resultBytes).status).toEqual({ ok: true, output: Uint8Array.from([61]) });
   }, 40_000);
 });
 

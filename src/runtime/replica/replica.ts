@@ -130,7 +130,7 @@ const DEFAULTS = {
 export function jsonLogger(name: string): ReplicaLogger {
   const line = (level: string, message: string, fields?: Record<string, unknown>) => {
     process.stderr.write(
-      `${JSON.stringify({ t: new Date().toISOString(), level, name, message, ...fields })}\n`,
+      `${JSON.stringify({ ...fields, t: new Date().toISOString(), level, name, message })}\n`,
     );
   };
   return {
@@ -216,10 +216,16 @@ class Replica implements ReplicaNode {
   private ticker: NodeJS.Timeout | undefined;
   private timers: { at: number; timeout: Timeout }[] = [];
   private readonly mempool = new Map<string, PendingEnvelope>();
-  private readonly recent = new Map<string, SignedReply>();
+  /** Envelope hash → result bytes of recent decisions (signed when served, so unread ones cost nothing). */
+  private readonly recent = new Map<string, Uint8Array>();
   private readonly syncBuffer = new Map<number, DecidedBlock>();
   private readonly syncServedMs = new Map<number, number>();
-  private highestSeen = 0;
+  /**
+   * The highest tip each peer's messages claim (height − 1 of its proposals and votes). The mesh
+   * authenticates the sender, so f Byzantine peers can only inflate their own entries; {@link lag} takes
+   * the (f+1)-th largest claim, which some correct peer has reached.
+   */
+  private readonly peerTips = new Map<number, number>();
   private heightStartedMs: number;
   private lastDecisionTimeMs: number | null = null;
   private api: FastifyInstance | undefined;
@@ -272,11 +278,14 @@ class Replica implements ReplicaNode {
       if (batch.length === 0) throw new OmegaError('STORAGE_CORRUPT', `block ${h} missing from the store`);
       for (const stored of batch) {
         const { block } = decodeStoredBlock(stored.block, stored.certificate);
-        this.machine.apply({
+        // The replayed results refill the recent-replies cache: a client re-sending an envelope decided
+        // just before a crash still gets its original answer.
+        const results = this.machine.apply({
           height: block.header.height,
           timeMs: block.header.timeMs,
           requests: block.requests,
         });
+        for (const result of results) this.reply(result);
         h = stored.height + 1;
       }
     }
@@ -295,7 +304,6 @@ class Replica implements ReplicaNode {
       tip,
       walBytes === undefined ? undefined : decodeWal(walBytes),
     );
-    this.highestSeen = tip.height;
     this.heightStartedMs = this.now();
 
     this.mesh = new MeshTransport({
@@ -311,7 +319,7 @@ class Replica implements ReplicaNode {
         peerUp: (peer) => this.log.info('peer up', { peer }),
         peerDown: (peer, reason) => this.log.info('peer down', { peer, code: reason.code }),
         misbehavior: (r) =>
-          this.log.warn('peer misbehaviour', { peer: r.peer, code: r.code, message: r.message }),
+          this.log.warn('peer misbehaviour', { peer: r.peer, code: r.code, detail: r.message }),
       },
     });
   }
@@ -383,16 +391,23 @@ class Replica implements ReplicaNode {
       round: this.state.round,
       peers,
       lastDecisionTimeMs: this.lastDecisionTimeMs,
-      lagHeights: Math.max(0, this.highestSeen - this.machine.height),
+      lagHeights: this.lag(),
       queues: { mempool: this.mempool.size, events: this.queue.length, syncBuffer: this.syncBuffer.size },
     };
+  }
+
+  /** Heights behind the (f+1)-th highest tip claimed by peers (0 when not behind). */
+  private lag(): number {
+    const tips = [...this.peerTips.values()].sort((a, b) => b - a);
+    const certain = tips[this.config.cluster.f] ?? 0;
+    return Math.max(0, certain - this.machine.height);
   }
 
   isReady(): boolean {
     if (this.closed || this.failed !== undefined) return false;
     const connected = this.mesh.connectedPeers().length;
     // Self plus 2f peers is a quorum; more than a couple of heights behind means catching up first.
-    return connected >= 2 * this.config.cluster.f && this.highestSeen - this.machine.height <= 1;
+    return connected >= 2 * this.config.cluster.f && this.lag() <= 1;
   }
 
   submit(envelope: Uint8Array): Promise<SignedReply> {
@@ -407,7 +422,7 @@ class Replica implements ReplicaNode {
     }
     const key = toHex(envelopeHash(envelope));
     const done = this.recent.get(key);
-    if (done !== undefined) return Promise.resolve(done);
+    if (done !== undefined) return Promise.resolve(this.signed(done));
     let pending = this.mempool.get(key);
     if (pending === undefined) {
       if (this.mempool.size >= (this.options.mempoolMax ?? DEFAULTS.mempoolMax)) {
@@ -518,22 +533,15 @@ class Replica implements ReplicaNode {
     });
     this.heightStartedMs = nowMs;
     this.lastDecisionTimeMs = block.header.timeMs;
-    this.highestSeen = Math.max(this.highestSeen, height);
     this.syncBuffer.delete(height);
     this.queue.push({ type: 'committed', height });
   }
 
   private reply(result: RequestResult): void {
-    const resultBytes = encodeResult(result);
-    const reply: SignedReply = {
-      resultBytes,
-      replicaIndex: this.index,
-      signature: this.signReply(replySignBytes(this.chainId, resultBytes)),
-    };
     const key = toHex(result.envelopeHash);
     // A DUPLICATE_REQUEST result for a re-proposed envelope must not replace the first, real answer.
     if (!this.recent.has(key)) {
-      this.recent.set(key, reply);
+      this.recent.set(key, encodeResult(result));
       if (this.recent.size > (this.options.recentRepliesMax ?? DEFAULTS.recentRepliesMax)) {
         this.recent.delete(this.recent.keys().next().value!);
       }
@@ -541,11 +549,19 @@ class Replica implements ReplicaNode {
     const pending = this.mempool.get(key);
     if (pending === undefined) return;
     this.mempool.delete(key);
-    const first = this.recent.get(key)!;
+    const first = this.signed(this.recent.get(key)!);
     for (const w of pending.waiters) {
       clearTimeout(w.timer);
       w.resolve(first);
     }
+  }
+
+  private signed(resultBytes: Uint8Array): SignedReply {
+    return {
+      resultBytes,
+      replicaIndex: this.index,
+      signature: this.signReply(replySignBytes(this.chainId, resultBytes)),
+    };
   }
 
   /** getValue (line 18): a batch of admitted envelopes within the core's limits, and the block time. */
@@ -595,13 +611,13 @@ class Replica implements ReplicaNode {
       case 'proposal':
       case 'vote':
       case 'votes':
-        this.noteHeight(message);
+        this.noteHeight(from, message);
         this.enqueue({ type: 'message', message });
     }
   }
 
-  private noteHeight(message: ConsensusMessage): void {
-    // Only a hint for lagHeights/isReady; a certified height is what the core acts on.
+  private noteHeight(from: number, message: ConsensusMessage): void {
+    // Only a hint for lagHeights/isReady (see peerTips); block sync itself is driven by the core.
     const h =
       message.kind === 'proposal'
         ? message.proposal.height
@@ -610,7 +626,7 @@ class Replica implements ReplicaNode {
           : message.kind === 'votes'
             ? (message.votes[0]?.height ?? 0)
             : 0;
-    if (h - 1 > this.highestSeen) this.highestSeen = h - 1;
+    if (h - 1 > (this.peerTips.get(from) ?? 0)) this.peerTips.set(from, h - 1);
   }
 
   /** Block sync, serving side: contiguous stored blocks with their certificates, within limits. */
@@ -639,7 +655,6 @@ class Replica implements ReplicaNode {
       if (h <= this.machine.height || this.syncBuffer.has(h)) continue;
       if (this.syncBuffer.size >= DEFAULTS.syncBufferMax) break;
       this.syncBuffer.set(h, b);
-      if (h > this.highestSeen) this.highestSeen = h;
     }
     this.feedSync();
   }

@@ -101,6 +101,10 @@ export const ERROR_CODES = {
   INVALID_CONFIG:
     'A configuration file is missing, unreadable, malformed, or has an invalid or unknown field.',
   BAD_REPLY: 'A replica reply is malformed, not bound to the request, or signed by the wrong replica.',
+
+  // ── command line (src/cli) ──────────────────────────────────────────────────────────────────────
+  USAGE: 'A command was called with an unknown command or option, a missing option, or an invalid value.',
+  CLUSTER_UNREACHABLE: 'No replica of the cluster answered within the timeout.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,138 @@
+/**
+ * `npm run bench:cluster`: ordered null requests (SDK ping, accepted on f+1 matching replica signatures)
+ * against 4 replica processes on this machine, at client concurrency 1, 16 and 64.
+ *
+ * It runs `omega dev` as a child process on free ports in a temporary directory (so it measures exactly
+ * what a user runs), waits for its ready line, drives pings for a fixed time per concurrency level
+ * (bounded in time and count), prints requests/s and p50/p99 latency, then stops the cluster with
+ * SIGINT. The floor is an unordered HTTP round trip (`GET /healthz` to one replica) at the same
+ * concurrency, measured in the same run: the ratio is what ordering, signing and f+1 voting cost on top
+ * of one HTTP exchange.
+ *
+ * Environment: BENCH_CLUSTER_MS (time per level, default 5000), BENCH_CLUSTER_MAX (requests per level,
+ * default 20000).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { OmegaClient } from '../../src/sdk/index.js';
+import { loadClientFile } from '../../src/runtime/config.js';
+
+const LEVEL_MS = Number(process.env.BENCH_CLUSTER_MS ?? 5_000);
+const LEVEL_MAX = Number(process.env.BENCH_CLUSTER_MAX ?? 20_000);
+const CONCURRENCY = [1, 16, 64];
+const N = 4;
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
+}
+
+/** A base port p with p .. p+count-1 all free. */
+async function freeBase(count: number, avoid: number[] = []): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    if (avoid.some((a) => Math.abs(a - base) < count)) continue;
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+  throw new Error('no free port range');
+}
+
+interface LevelResult {
+  concurrency: number;
+  ok: number;
+  notOk: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+}
+
+async function drive(concurrency: number, op: () => Promise<boolean>): Promise<LevelResult> {
+  const latencies: number[] = [];
+  let notOk = 0;
+  let issued = 0;
+  const start = performance.now();
+  const deadline = start + LEVEL_MS;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline && issued < LEVEL_MAX) {
+        issued++;
+        const t0 = performance.now();
+        if (await op()) latencies.push(performance.now() - t0);
+        else notOk++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return { concurrency, ok: latencies.length, notOk, seconds, p50: q(0.5), p99: q(0.99) };
+}
+
+const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'omega-bench-cluster-'));
+  const apiBase = await freeBase(N);
+  const meshBase = await freeBase(N, [apiBase]);
+  const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+  const args = ['--import', import.meta.resolve('tsx'), cli, 'dev', '--dir', dir, '--replicas', String(N)];
+  args.push('--api-base-port', String(apiBase), '--mesh-base-port', String(meshBase), '--json');
+  const dev = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const devExit = new Promise<number | null>((res) => dev.on('exit', (code) => res(code)));
+  let log = '';
+  dev.stderr.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-20_000);
+  });
+  try {
+    const ready = await new Promise<string>((res, rej) => {
+      createInterface({ input: dev.stdout }).once('line', res);
+      void devExit.then((code) => rej(new Error(`omega dev exited (${code}) before ready:\n${log}`)));
+    });
+    const { clientFile } = JSON.parse(ready) as { clientFile: string };
+    const cluster = loadClientFile(clientFile);
+    const client = new OmegaClient({
+      cluster,
+      secretKey: OmegaClient.generateSecretKey(),
+      timeoutMs: 30_000,
+    });
+    const healthz = `${cluster.replicas[0]!.url}/healthz`;
+    // Warm up both paths (JIT, connections) before measuring.
+    for (let i = 0; i < 20; i++) await client.ping();
+    console.log(
+      `\n### Cluster: ordered null requests, ${N} replica processes (omega dev), one client process\n`,
+    );
+    console.log(`${LEVEL_MS} ms per level, at most ${LEVEL_MAX} requests per level.\n`);
+    console.log(
+      '| concurrency | ok req/s | p50 ms | p99 ms | not ok | floor: GET /healthz req/s | floor p50 ms | p50 ratio |',
+    );
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const c of CONCURRENCY) {
+      const floor = await drive(c, async () => {
+        const res = await fetch(healthz);
+        await res.arrayBuffer();
+        return res.status === 200;
+      });
+      const r = await drive(c, async () => (await client.ping()).outcome === 'ok');
+      console.log(
+        `| ${c} | ${fmt(r.ok / r.seconds)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.notOk} | ${fmt(floor.ok / floor.seconds)} | ${fmt(floor.p50)} | ${fmt(r.p50 / floor.p50)}× |`,
+      );
+    }
+  } finally {
+    dev.kill('SIGINT');
+    const code = await devExit;
+    rmSync(dir, { recursive: true, force: true });
+    if (code !== 0) console.error(`omega dev exited with ${code}:\n${log.slice(-4000)}`);
+  }
+}
+
+await main();

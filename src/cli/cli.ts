@@ -1,0 +1,266 @@
+/**
+ * The `omega` command: argument parsing, help, dispatch, exit codes and error printing
+ * (docs/operations.md, "The omega command").
+ *
+ * Parsing uses `node:util` parseArgs in strict mode: no dependency, and every unknown option, missing
+ * value or stray positional argument is a usage error (exit 2) rather than silently ignored.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isOmegaError } from '../errors.js';
+import { createCluster, loadClientFile } from '../runtime/config.js';
+import type { CliIo } from './io.js';
+import { DEFAULT_DEV_DIR, EXIT, findClientFile, intOption, loadOrCreateClientKey, usage } from './io.js';
+import { clusterStatus, ping, statusTable } from './query.js';
+
+type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  /** Option name → [spec, help line]. */
+  readonly options: Record<string, [OptionSpec, string]>;
+  readonly run: (
+    values: Record<string, string | boolean | (string | boolean)[] | undefined>,
+    io: CliIo,
+  ) => Promise<number>;
+}
+
+const JSON_OPTION: [OptionSpec, string] = [{ type: 'boolean' }, 'print one JSON object instead of text'];
+const CLUSTER_OPTION: [OptionSpec, string] = [
+  { type: 'string' },
+  'the cluster: a client.json or its directory (default $OMEGA_CLUSTER, then ./.omega/dev)',
+];
+const TIMEOUT_OPTION = (ms: number): [OptionSpec, string] => [
+  { type: 'string' },
+  `timeout in ms (default ${ms})`,
+];
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+const COMMANDS: Record<string, Command> = {
+  init: {
+    summary: 'write a new cluster: per-replica configs, identity keys, TLS material, client.json',
+    usage:
+      'omega init --replicas N --dir DIR [--hosts H1,H2,...] [--api-base-port P] [--mesh-base-port P] [--json]',
+    options: {
+      replicas: [{ type: 'string' }, 'number of replicas n (1..255); tolerates f = floor((n-1)/3)'],
+      dir: [{ type: 'string' }, 'directory to create the cluster in (must not hold a cluster)'],
+      hosts: [
+        { type: 'string' },
+        'comma-separated host of each replica, or one host for all (default 127.0.0.1)',
+      ],
+      'api-base-port': [
+        { type: 'string' },
+        'API port of replica 1; replica i uses base + i - 1 (default 7001)',
+      ],
+      'mesh-base-port': [
+        { type: 'string' },
+        'mesh port of replica 1; replica i uses base + i - 1 (default 7101)',
+      ],
+      'chain-id': [{ type: 'string' }, 'chain id (default omega-<random>)'],
+      json: JSON_OPTION,
+    },
+    run: async (v, io) => {
+      const replicasText = str(v.replicas);
+      const dirText = str(v.dir);
+      if (replicasText === undefined) throw usage('--replicas is required');
+      if (dirText === undefined) throw usage('--dir is required');
+      const replicas = intOption('replicas', replicasText, 4, 1, 255);
+      const hosts = str(v.hosts)
+        ?.split(',')
+        .map((h) => h.trim());
+      if (
+        hosts !== undefined &&
+        (hosts.some((h) => h === '') || (hosts.length !== 1 && hosts.length !== replicas))
+      )
+        throw usage(`--hosts must name one host, or one per replica (${replicas})`);
+      const created = await createCluster({
+        dir: resolve(io.cwd, dirText),
+        replicas,
+        ...(hosts !== undefined ? { hosts } : {}),
+        apiBasePort: intOption('api-base-port', str(v['api-base-port']), 7001, 1, 65535 - replicas + 1),
+        meshBasePort: intOption('mesh-base-port', str(v['mesh-base-port']), 7101, 1, 65535 - replicas + 1),
+        ...(str(v['chain-id']) !== undefined ? { chainId: str(v['chain-id'])! } : {}),
+      });
+      const client = loadClientFile(created.clientFile);
+      if (v.json === true)
+        io.out(`${JSON.stringify({ ...created, chainId: client.chainId, f: client.f })}\n`);
+      else {
+        io.out(`Created cluster ${client.chainId}: n = ${replicas}, f = ${client.f}\n`);
+        io.out(`  cluster file: ${created.clusterFile}\n  client file:  ${created.clientFile}\n`);
+        for (const c of created.replicaConfigs) io.out(`  replica config: ${c}\n`);
+        io.out(
+          'Copy each replica-<i> directory to its host and run: omega start --config replica-<i>/config.json\n',
+        );
+      }
+      return EXIT.OK;
+    },
+  },
+  start: {
+    summary: 'run one replica in the foreground until SIGINT/SIGTERM',
+    usage: 'omega start --config FILE [--json]',
+    options: {
+      config: [{ type: 'string' }, "the replica's config.json (written by omega init)"],
+      json: [{ type: 'boolean' }, 'print one JSON object when the replica is listening'],
+    },
+    run: async (v, io) => {
+      const config = str(v.config);
+      if (config === undefined) throw usage('--config is required');
+      // Loaded lazily so that `omega --help` and the other commands do not load the replica runtime.
+      const { runStart } = await import('./start.js');
+      return runStart(resolve(io.cwd, config), v.json === true, io);
+    },
+  },
+  dev: {
+    summary: 'run a whole local cluster on loopback in the foreground (resumes an existing one)',
+    usage: 'omega dev [--replicas 4] [--dir DIR] [--api-base-port P] [--mesh-base-port P] [--json]',
+    options: {
+      replicas: [{ type: 'string' }, 'number of replicas of a new cluster (default 4)'],
+      dir: [
+        { type: 'string' },
+        `cluster directory (default ${DEFAULT_DEV_DIR}); resumed if it holds a cluster`,
+      ],
+      'api-base-port': [{ type: 'string' }, 'API port of replica 1 of a new cluster (default 7001)'],
+      'mesh-base-port': [{ type: 'string' }, 'mesh port of replica 1 of a new cluster (default 7101)'],
+      'ready-timeout': TIMEOUT_OPTION(120_000),
+      json: [{ type: 'boolean' }, 'print one JSON object when the cluster is ready'],
+    },
+    run: async (v, io) => {
+      const { runDev } = await import('./dev.js');
+      const replicas = intOption('replicas', str(v.replicas), 4, 1, 64);
+      return runDev(
+        {
+          dir: str(v.dir) ?? DEFAULT_DEV_DIR,
+          replicas,
+          replicasGiven: v.replicas !== undefined,
+          apiBasePort: intOption('api-base-port', str(v['api-base-port']), 7001, 1, 65535 - replicas + 1),
+          meshBasePort: intOption('mesh-base-port', str(v['mesh-base-port']), 7101, 1, 65535 - replicas + 1),
+          readyTimeoutMs: intOption('ready-timeout', str(v['ready-timeout']), 120_000, 1, 3_600_000),
+          graceMs: 10_000,
+          json: v.json === true,
+        },
+        io,
+      );
+    },
+  },
+  status: {
+    summary: 'per replica: reachable, ready, height, round, peers, lag',
+    usage: 'omega status [--cluster FILE] [--timeout MS] [--json]',
+    options: { cluster: CLUSTER_OPTION, timeout: TIMEOUT_OPTION(3_000), json: JSON_OPTION },
+    run: async (v, io) => {
+      const clientFile = findClientFile(str(v.cluster), io);
+      const timeoutMs = intOption('timeout', str(v.timeout), 3_000, 1, 600_000);
+      const rows = await clusterStatus(clientFile, timeoutMs);
+      const reachable = rows.filter((r) => r.reachable).length;
+      const code = reachable === 0 ? EXIT.UNREACHABLE : reachable < rows.length ? EXIT.FAILED : EXIT.OK;
+      if (v.json === true)
+        io.out(`${JSON.stringify({ clientFile, reachable, n: rows.length, replicas: rows })}\n`);
+      else io.out(`${statusTable(rows, rows.length)}\n`);
+      if (code === EXIT.UNREACHABLE) io.err('error CLUSTER_UNREACHABLE: no replica answered\n');
+      return code;
+    },
+  },
+  ping: {
+    summary: 'order a null request through the log; accepted on f+1 matching replica signatures',
+    usage: 'omega ping [--cluster FILE] [--key FILE] [--timeout MS] [--json]',
+    options: {
+      cluster: CLUSTER_OPTION,
+      key: [
+        { type: 'string' },
+        'client Ed25519 key file, 64 hex digits (default cli-key beside the client file)',
+      ],
+      timeout: TIMEOUT_OPTION(10_000),
+      json: JSON_OPTION,
+    },
+    run: async (v, io) => {
+      const clientFile = findClientFile(str(v.cluster), io);
+      const timeoutMs = intOption('timeout', str(v.timeout), 10_000, 1, 600_000);
+      const key = loadOrCreateClientKey(str(v.key), clientFile, io);
+      const r = await ping(clientFile, key, timeoutMs);
+      let code: number = r.outcome === 'ok' ? EXIT.OK : EXIT.FAILED;
+      let unreachable = false;
+      if (r.outcome === 'unknown') {
+        const rows = await clusterStatus(clientFile, Math.min(timeoutMs, 3_000));
+        unreachable = rows.every((row) => !row.reachable);
+        if (unreachable) code = EXIT.UNREACHABLE;
+      }
+      if (v.json === true) io.out(`${JSON.stringify({ ...r, ...(unreachable ? { unreachable } : {}) })}\n`);
+      else if (r.outcome === 'ok')
+        io.out(`ok  ${r.latencyMs} ms  height ${r.height}  signed by replicas ${r.signers.join(', ')}\n`);
+      else if (r.outcome === 'fail') io.out(`fail  ${r.latencyMs} ms  ${r.code}: ${r.message}\n`);
+      else io.out(`unknown  ${r.latencyMs} ms  ${r.reason}\n`);
+      if (unreachable) io.err('error CLUSTER_UNREACHABLE: no replica answered\n');
+      if (r.culprits.length > 0) io.err(`misbehaving replicas: ${r.culprits.join(', ')}\n`);
+      return code;
+    },
+  },
+};
+
+function commandHelp(name: string, c: Command): string {
+  const rows = Object.entries(c.options).map(([opt, [, help]]) => [`--${opt}`, help] as const);
+  rows.push(['--help', 'show this help']);
+  const width = Math.max(...rows.map(([o]) => o.length));
+  return [
+    `omega ${name}: ${c.summary}`,
+    '',
+    `Usage: ${c.usage}`,
+    '',
+    'Options:',
+    ...rows.map(([o, h]) => `  ${o.padEnd(width)}  ${h}`),
+    '',
+  ].join('\n');
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'omega: the command line of the Omega key management service',
+    '',
+    'Usage: omega <command> [options]     omega <command> --help',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`),
+    '',
+    'Exit codes: 0 ok, 1 operation failed or outcome unknown, 2 usage error, 3 cluster unreachable.',
+    'Commands that talk to a cluster find it with --cluster FILE or the OMEGA_CLUSTER environment variable.',
+    '',
+  ].join('\n');
+}
+
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
+/** Runs one command line; resolves with the exit code and never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainHelp());
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const json = rest.includes('--json');
+  try {
+    if (command === undefined) throw usage(`unknown command '${name}' (try omega --help)`);
+    const options: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h' } };
+    for (const [opt, [spec]] of Object.entries(command.options)) options[opt] = spec;
+    let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+    try {
+      values = parseArgs({ args: [...rest], options, strict: true, allowPositionals: false }).values;
+    } catch (e) {
+      throw usage(`${(e as Error).message.split('\n')[0]} (try omega ${name} --help)`);
+    }
+    if (values.help === true) {
+      io.out(commandHelp(name, command));
+      return EXIT.OK;
+    }
+    return await command.run(values, io);
+  } catch (e) {
+    const code = isOmegaError(e) ? e.code : 'INTERNAL';
+    // OmegaError messages already start with "CODE: "; print the bare message once.
+    const raw = e instanceof Error ? e.message : String(e);
+    const message = raw.startsWith(`${code}: `) ? raw.slice(code.length + 2) : raw;
+    if (json) io.out(`${JSON.stringify({ error: { code, message } })}\n`);
+    io.err(`error ${code}: ${message}\n`);
+    return code === 'USAGE' ? EXIT.USAGE : EXIT.FAILED;
+  }
+}

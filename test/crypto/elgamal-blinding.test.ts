@@ -19,24 +19,13 @@ import {
   unblind,
   verifyBlindingRequest,
 } from '../../src/crypto/elgamal/index.js';
-import { shareIndex } from '../../src/crypto/field.js';
-import type { RistrettoPoint } from '../../src/crypto/group.js';
 import { ED25519, RISTRETTO255 as G } from '../../src/crypto/group.js';
 import { proveSchnorr } from '../../src/crypto/proofs.js';
 import { deterministicRandom } from '../../src/crypto/rand.js';
+import { dealServiceKey, N, T } from './elgamal-fixtures.js';
 import { deal, publicShare } from '../../src/crypto/vss.js';
 
-const T = 2;
-const N = 7;
-
-function setup(seed: string) {
-  const rng = deterministicRandom(seed);
-  const dealing = deal(G, { threshold: T, parties: N }, rng);
-  const publicKey = dealing.commitments[0]!;
-  const publicShares = new Map<number, RistrettoPoint>();
-  for (let i = 1; i <= N; i++) publicShares.set(i, publicShare(G, dealing.commitments, shareIndex(i)));
-  return { rng, dealing, publicKey, publicShares, secret: dealing.polynomial[0]! };
-}
+const setup = dealServiceKey;
 
 const aliceCtx: DecryptionContext = {
   keyId: utf8('service-key/1'),

@@ -21,17 +21,11 @@ import { shareIndex } from '../../src/crypto/field.js';
 import type { Group, PointLike, RistrettoPoint } from '../../src/crypto/group.js';
 import { RISTRETTO255 as G, SECP256K1 } from '../../src/crypto/group.js';
 import { deterministicRandom } from '../../src/crypto/rand.js';
+import { dealServiceKey, N, T } from './elgamal-fixtures.js';
 import { deal, publicShare } from '../../src/crypto/vss.js';
 
-const T = 2;
-const N = 7;
-
 function setup(seed: string) {
-  const rng = deterministicRandom(seed);
-  const dealing = deal(G, { threshold: T, parties: N }, rng);
-  const publicKey = dealing.commitments[0]!;
-  const publicShares = new Map<number, RistrettoPoint>();
-  for (let i = 1; i <= N; i++) publicShares.set(i, publicShare(G, dealing.commitments, shareIndex(i)));
+  const { rng, dealing, publicKey, publicShares } = dealServiceKey(seed);
   const transportSecret = G.field.random(rng);
   const transportKey = G.mulBase(transportSecret);
   const ct = encrypt(

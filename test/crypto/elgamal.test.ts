@@ -28,20 +28,11 @@ import { shareIndex } from '../../src/crypto/field.js';
 import type { Group, PointLike, RistrettoPoint } from '../../src/crypto/group.js';
 import { P256, RISTRETTO255 as G, SECP256K1 } from '../../src/crypto/group.js';
 import { deterministicRandom } from '../../src/crypto/rand.js';
+import { dealServiceKey, N, T } from './elgamal-fixtures.js';
 import { deal, publicShare } from '../../src/crypto/vss.js';
 import { isOmegaError } from '../../src/errors.js';
 
-const T = 2;
-const N = 7;
-
-function setupServiceKey(seed: string) {
-  const rng = deterministicRandom(seed);
-  const dealing = deal(G, { threshold: T, parties: N }, rng);
-  const publicKey = dealing.commitments[0]!;
-  const publicShares = new Map<number, RistrettoPoint>();
-  for (let i = 1; i <= N; i++) publicShares.set(i, publicShare(G, dealing.commitments, shareIndex(i)));
-  return { rng, dealing, publicKey, publicShares, secret: dealing.polynomial[0]! };
-}
+const setupServiceKey = dealServiceKey;
 
 const ctx: DecryptionContext = {
   keyId: utf8('service-key/1'),

@@ -87,6 +87,8 @@ export const ERROR_CODES = {
   DUPLICATE_REQUEST: 'A request with this principal and request id was already applied (replay).',
   UNKNOWN_OPERATION: 'A request names an operation tag this state machine does not know.',
   CAPACITY_EXHAUSTED: 'The replicated state has no room for this request now (deterministic; retry later).',
+  NOT_COMMITTEE_MEMBER:
+    'An operation reserved for the replicas of the committee was sent by another principal.',
 
   // ── HTTP API and SDK (src/api, src/sdk) ─────────────────────────────────────────────────────────
   INVALID_REQUEST:

@@ -11,7 +11,13 @@ import type { FastifyInstance } from 'fastify';
 import { createApiServer } from '../../api/server.js';
 import { ReplicaMetrics } from '../../api/metrics.js';
 import { nodeEd25519Signer, nodeEd25519Verify } from '../../api/ed25519.js';
-import type { ClusterInfo, ReplicaNode, ReplicaStatus, SignedReply } from '../../api/node.js';
+import type {
+  ClusterInfo,
+  ReplicaNode,
+  ReplicaStatus,
+  ServiceKeysInfo,
+  SignedReply,
+} from '../../api/node.js';
 import { Reader, Writer } from '../../codec.js';
 import {
   CONSENSUS_LIMITS,
@@ -55,6 +61,12 @@ import { OmegaError, isOmegaError } from '../../errors.js';
 import type { LoadedReplicaConfig } from '../config.js';
 import { loadStoredIdentity, type ReplicaIdentity } from '../identity.js';
 import { SqliteStorage } from '../storage/sqlite.js';
+import { systemRandom } from '../storage/seal.js';
+import type { BlsBackend } from '../../crypto/bls/backend.js';
+import { loadBlsBackend } from '../../crypto/bls/load.js';
+import { SERVICE_KEYS_MODULE, ServiceKeysModule, keyFingerprint } from '../../core/service-keys/module.js';
+import { blsBackendPreferenceFromEnv } from '../crypto-pool.js';
+import { DkgDriver, type DkgProgress } from './service-keys.js';
 import { MeshTransport, type MeshLimits } from '../transport/mesh.js';
 
 /** Mesh channel of proposals, votes and vote bundles. */
@@ -185,7 +197,9 @@ export async function startReplica(
   try {
     const identity = loadStoredIdentity(storage);
     if (identity === undefined) throw new OmegaError('INVALID_CONFIG', `no identity in ${config.storePath}`);
-    replica = new Replica(config, options, storage, identity);
+    // The DKG checks G2 points on the main loop; the fast backend by default (OMEGA_BLS_BACKEND overrides).
+    const bls = await loadBlsBackend({ prefer: blsBackendPreferenceFromEnv(process.env) });
+    replica = new Replica(config, options, storage, identity, bls);
   } catch (e) {
     storage.close();
     throw e;
@@ -234,6 +248,7 @@ class Replica implements ReplicaNode {
   private heightStartedMs: number;
   private lastDecisionTimeMs: number | null = null;
   private api: FastifyInstance | undefined;
+  private readonly dkg: DkgDriver;
   private closed = false;
   private failed: unknown;
 
@@ -242,6 +257,7 @@ class Replica implements ReplicaNode {
     private readonly options: StartReplicaOptions,
     private readonly storage: SqliteStorage,
     identity: ReplicaIdentity,
+    bls: BlsBackend,
   ) {
     const cluster = config.cluster;
     this.index = config.replica.index;
@@ -274,7 +290,16 @@ class Replica implements ReplicaNode {
     const committee = makeCommittee(cluster.replicas.map((r) => ({ publicKey: r.publicKey, power: 1 })));
 
     // Rebuild the machine: latest snapshot, then every later block in order (invariant 4).
-    const machineConfig = { chainId: cluster.chainId, verify: nodeEd25519Verify };
+    const machineConfig = {
+      chainId: cluster.chainId,
+      verify: nodeEd25519Verify,
+      committee: cluster.replicas.map((r) => r.publicKey),
+      f: cluster.f,
+      modules: [
+        // DKG windows are part of the transition function: the defaults, the same on every replica.
+        ServiceKeysModule.factory({ backend: bls }),
+      ],
+    };
     const snap = storage.latestSnapshot();
     this.machine =
       snap === undefined
@@ -331,12 +356,68 @@ class Replica implements ReplicaNode {
           this.log.warn('peer misbehaviour', { peer: r.peer, code: r.code, detail: r.message }),
       },
     });
+    this.dkg = new DkgDriver({
+      index: this.index,
+      chainId: this.chainId,
+      identityPublicKey: identity.publicKey,
+      sign,
+      storage,
+      module: () => this.serviceKeysModule(),
+      admit: (envelope) => this.admitOwn(envelope),
+      allConnected: () => this.mesh.connectedPeers().length === cluster.replicas.length - 1,
+      now: this.now,
+      random: systemRandom,
+      log: this.log,
+    });
+  }
+
+  private serviceKeysModule(): ServiceKeysModule {
+    const m = this.machine.module<ServiceKeysModule>(SERVICE_KEYS_MODULE);
+    if (m === undefined) throw new OmegaError('INVALID_CONFIG', 'the machine has no service-keys module');
+    return m;
+  }
+
+  /** The DKG's progress and the service keys (API `GET /v1/service-keys`, `omega status`). */
+  serviceKeys(): ServiceKeysInfo {
+    const p: DkgProgress = this.dkg.progress();
+    const keys = this.serviceKeysModule().keys();
+    const view = (purpose: string, publicKey: Uint8Array) => ({
+      publicKey,
+      fingerprint: keyFingerprint(purpose, publicKey),
+    });
+    return {
+      ...p,
+      epoch: this.serviceKeysModule().session.params.epoch,
+      threshold: this.config.cluster.f,
+      keys:
+        keys === undefined
+          ? null
+          : {
+              qual: keys.result.qual,
+              signing: view('signing', keys.result.signing.publicKey),
+              ibe: view('ibe', keys.result.ibe.publicKey),
+              certificate: view('certificate', keys.result.certificate.publicKey),
+            },
+    };
+  }
+
+  /** Admits one of this replica's own envelopes (DKG transactions) into its mempool, with no waiter. */
+  private admitOwn(envelope: Uint8Array): void {
+    const key = toHex(envelopeHash(envelope));
+    if (this.mempool.has(key) || this.recent.has(key)) return;
+    const notAfterMs = checkEnvelope(envelope, {
+      chainId: this.chainId,
+      verify: nodeEd25519Verify,
+    }).notAfterMs;
+    this.mempool.set(key, { bytes: envelope, notAfterMs, waiters: new Set() });
+    this.answerPendingValue();
   }
 
   async start(): Promise<RunningReplica> {
     const meshPort = await this.mesh.start();
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
     this.enqueue({ type: 'start' });
+    this.dkg.step();
     this.api = await createApiServer(this, {
       metrics: this.metrics,
       logger: this.options.apiLog === true ? { level: 'info' } : false,
@@ -548,6 +629,7 @@ class Replica implements ReplicaNode {
     const every = this.options.snapshotEvery ?? DEFAULTS.snapshotEvery;
     if (height % every === 0) this.storage.putSnapshot(height, this.machine.snapshot());
     for (const result of results) this.reply(result);
+    this.dkg.step();
     const nowMs = this.now();
     this.metrics.observeDecision({
       rounds: this.state.round + 1,

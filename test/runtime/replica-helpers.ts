@@ -112,7 +112,7 @@ export function spawnReplica(configFile: string, fullLog?: string[]): Promise<Pr
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`replica did not start: ${stderr.join('')}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`replica did not start: ${stderr.join('')}`)), 60_000);
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const line = out.split('\n').find((l) => l.startsWith('{'));

@@ -67,6 +67,8 @@ import { loadBlsBackend } from '../../crypto/bls/load.js';
 import { SERVICE_KEYS_MODULE, ServiceKeysModule, keyFingerprint } from '../../core/service-keys/module.js';
 import { blsBackendPreferenceFromEnv } from '../crypto-pool.js';
 import { DkgDriver, type DkgProgress } from './service-keys.js';
+import { FrostDriver } from './frost-driver.js';
+import { OwnRequests } from './own-requests.js';
 import { MeshTransport, type MeshLimits } from '../transport/mesh.js';
 
 /** Mesh channel of proposals, votes and vote bundles. */
@@ -249,6 +251,7 @@ class Replica implements ReplicaNode {
   private lastDecisionTimeMs: number | null = null;
   private api: FastifyInstance | undefined;
   private readonly dkg: DkgDriver;
+  private readonly frost: FrostDriver;
   private closed = false;
   private failed: unknown;
 
@@ -356,16 +359,29 @@ class Replica implements ReplicaNode {
           this.log.warn('peer misbehaviour', { peer: r.peer, code: r.code, detail: r.message }),
       },
     });
-    this.dkg = new DkgDriver({
-      index: this.index,
+    const own = new OwnRequests({
       chainId: this.chainId,
       identityPublicKey: identity.publicKey,
       sign,
+      admit: (envelope) => this.admitOwn(envelope),
+      now: this.now,
+      random: systemRandom,
+    });
+    this.dkg = new DkgDriver({
+      index: this.index,
       storage,
       module: () => this.serviceKeysModule(),
-      admit: (envelope) => this.admitOwn(envelope),
+      own,
       allConnected: () => this.mesh.connectedPeers().length === cluster.replicas.length - 1,
-      now: this.now,
+      random: systemRandom,
+      log: this.log,
+    });
+    this.frost = new FrostDriver({
+      index: this.index,
+      storage,
+      module: () => this.serviceKeysModule(),
+      shares: () => this.dkg.shares(),
+      own,
       random: systemRandom,
       log: this.log,
     });
@@ -418,6 +434,7 @@ class Replica implements ReplicaNode {
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
     this.enqueue({ type: 'start' });
     this.dkg.step();
+    this.frost.step();
     this.api = await createApiServer(this, {
       metrics: this.metrics,
       logger: this.options.apiLog === true ? { level: 'info' } : false,
@@ -630,6 +647,7 @@ class Replica implements ReplicaNode {
     if (height % every === 0) this.storage.putSnapshot(height, this.machine.snapshot());
     for (const result of results) this.reply(result);
     this.dkg.step();
+    this.frost.step();
     const nowMs = this.now();
     this.metrics.observeDecision({
       rounds: this.state.round + 1,

@@ -405,6 +405,7 @@ class Replica implements ReplicaNode {
       ...p,
       epoch: this.serviceKeysModule().session.params.epoch,
       threshold: this.config.cluster.f,
+      frost: this.frostProgress(),
       keys:
         keys === undefined
           ? null
@@ -414,6 +415,15 @@ class Replica implements ReplicaNode {
               ibe: view('ibe', keys.result.ibe.publicKey),
               certificate: view('certificate', keys.result.certificate.publicKey),
             },
+    };
+  }
+
+  private frostProgress(): ServiceKeysInfo['frost'] {
+    const desk = this.serviceKeysModule().desk;
+    if (desk === undefined) return null;
+    return {
+      queued: this.config.cluster.replicas.map((r) => desk.queued(r.index)),
+      openJobs: desk.openJobs().length,
     };
   }
 

@@ -22,7 +22,8 @@
  * Pure: no I/O, no clock; BLS verification is injected (the SDK passes @noble/curves, a replica may
  * pass a worker pool).
  */
-import { Reader, Writer, decodeAll } from '../../codec.js';
+import type { Reader } from '../../codec.js';
+import { Writer, decodeAll } from '../../codec.js';
 import { equalBytes, lengthPrefixed, u32be, u64be, utf8 } from '../../crypto/bytes.js';
 import type { InclusionProof } from '../../crypto/merkle.js';
 import {

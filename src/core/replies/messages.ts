@@ -17,7 +17,8 @@
  * Fixed sizes (104 and 102 bytes), decoded strictly. Points are only checked for length here; their
  * curve and subgroup membership is checked where they are verified (in the crypto pool).
  */
-import { Reader, Writer, decodeAll } from '../../codec.js';
+import type { Reader } from '../../codec.js';
+import { Writer, decodeAll } from '../../codec.js';
 import { MERKLE_HASH_BYTES } from '../../crypto/merkle.js';
 import { OmegaError } from '../../errors.js';
 import { BLOCK_RESULTS_MAX, SERVICE_SIGNATURE_BYTES } from './certificate.js';

@@ -56,6 +56,10 @@ import type { LoadedReplicaConfig } from '../config.js';
 import { loadStoredIdentity, type ReplicaIdentity } from '../identity.js';
 import { SqliteStorage } from '../storage/sqlite.js';
 import { MeshTransport, type MeshLimits } from '../transport/mesh.js';
+import type { ThresholdBlsService } from '../../crypto/bls/service.js';
+import { createBlsPool } from '../crypto-pool.js';
+import { REPLIES_CHANNEL, REPLIES_LIMITS, ReplyCertifier, type ReplyTestHooks } from './replies.js';
+import type { ServiceKeySource } from './service-key.js';
 
 /** Mesh channel of proposals, votes and vote bundles. */
 export const CONSENSUS_CHANNEL = 1;
@@ -91,6 +95,18 @@ export interface StartReplicaOptions {
   readonly apiLog?: boolean;
   /** Wall clock for block times; default Date.now (injectable for tests). */
   readonly now?: () => number;
+  /**
+   * The service signing key (docs/replies.md). When given, every non-empty block's results are
+   * threshold-signed and replies carry a certificate once the key exists; without it replies are
+   * Ed25519-signed only.
+   */
+  readonly serviceKeys?: ServiceKeySource;
+  /** Threshold BLS for reply signing; default a one-worker pool started with the replica (and closed with it). */
+  readonly bls?: ThresholdBlsService;
+  /** How long submit() waits for the block signature before answering uncertified. Default 2,000 ms. */
+  readonly certificateWaitMs?: number;
+  /** Test hooks of the reply certifier (misbehaving partials). Never set in production. */
+  readonly replyHooks?: ReplyTestHooks;
 }
 
 /** A started replica. */
@@ -234,6 +250,9 @@ class Replica implements ReplicaNode {
   private heightStartedMs: number;
   private lastDecisionTimeMs: number | null = null;
   private api: FastifyInstance | undefined;
+  /** Threshold-signed replies (docs/replies.md); undefined without a service key source. */
+  private replies: ReplyCertifier | undefined;
+  private ownedBls: ThresholdBlsService | undefined;
   private closed = false;
   private failed: unknown;
 
@@ -334,6 +353,21 @@ class Replica implements ReplicaNode {
   }
 
   async start(): Promise<RunningReplica> {
+    if (this.options.serviceKeys !== undefined) {
+      let bls = this.options.bls;
+      if (bls === undefined) bls = this.ownedBls = await createBlsPool({ size: 1 });
+      this.replies = new ReplyCertifier({
+        index: this.index,
+        chainId: this.chainId,
+        keys: this.options.serviceKeys,
+        bls,
+        send: (to, body) => this.sendReplies(to, body),
+        broadcast: (body) => void this.mesh.broadcast(REPLIES_CHANNEL, body),
+        storage: this.storage,
+        log: this.log,
+        ...(this.options.replyHooks ? { hooks: this.options.replyHooks } : {}),
+      });
+    }
     const meshPort = await this.mesh.start();
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
     this.enqueue({ type: 'start' });
@@ -366,6 +400,7 @@ class Replica implements ReplicaNode {
       }
     }
     this.mempool.clear();
+    this.replies?.close();
     if (this.api !== undefined) {
       const api = this.api;
       // Keep-alive client connections would hold close() open; give in-flight replies a grace period.
@@ -375,6 +410,7 @@ class Replica implements ReplicaNode {
       clearTimeout(force);
     }
     await this.mesh.close();
+    await this.ownedBls?.close();
     this.storage.close();
   }
 
@@ -431,7 +467,7 @@ class Replica implements ReplicaNode {
     }
     const key = toHex(envelopeHash(envelope));
     const done = this.recent.get(key);
-    if (done !== undefined) return Promise.resolve(this.signed(done));
+    if (done !== undefined) return this.answer(done);
     let pending = this.mempool.get(key);
     if (pending === undefined) {
       if (this.mempool.size >= (this.options.mempoolMax ?? DEFAULTS.mempoolMax)) {
@@ -547,6 +583,7 @@ class Replica implements ReplicaNode {
     const results = this.machine.apply({ height, timeMs: block.header.timeMs, requests: block.requests });
     const every = this.options.snapshotEvery ?? DEFAULTS.snapshotEvery;
     if (height % every === 0) this.storage.putSnapshot(height, this.machine.snapshot());
+    this.replies?.onBlock(height, results);
     for (const result of results) this.reply(result);
     const nowMs = this.now();
     this.metrics.observeDecision({
@@ -571,10 +608,30 @@ class Replica implements ReplicaNode {
     const pending = this.mempool.get(key);
     if (pending === undefined) return;
     this.mempool.delete(key);
-    const first = this.signed(this.recent.get(key)!);
+    const first = this.answer(this.recent.get(key)!);
     for (const w of pending.waiters) {
       clearTimeout(w.timer);
-      w.resolve(first);
+      void first.then(
+        (r) => w.resolve(r),
+        (e: unknown) => w.reject(e instanceof OmegaError ? e : new OmegaError('INTERNAL', String(e))),
+      );
+    }
+  }
+
+  /** This replica's signed reply, with the block certificate when it comes within certificateWaitMs. */
+  private async answer(resultBytes: Uint8Array): Promise<SignedReply> {
+    const signed = this.signed(resultBytes);
+    const wait = this.options.certificateWaitMs ?? REPLIES_LIMITS.certificateWaitMs;
+    const certificate = await this.replies?.certificateFor(resultBytes, wait);
+    return certificate === undefined ? signed : { ...signed, certificate };
+  }
+
+  private sendReplies(to: number, body: Uint8Array): void {
+    try {
+      this.mesh.send(to, REPLIES_CHANNEL, body);
+    } catch (e) {
+      // A full queue or a closed mesh loses one optimisation message, nothing else.
+      if (!isOmegaError(e)) throw e;
     }
   }
 
@@ -626,6 +683,10 @@ class Replica implements ReplicaNode {
   // ── mesh ──────────────────────────────────────────────────────────────────────────────────────────
 
   private onMeshMessage(from: number, channel: number, body: Uint8Array): void {
+    if (channel === REPLIES_CHANNEL) {
+      this.replies?.onMessage(from, body);
+      return;
+    }
     // A body that does not decode throws an OmegaError: the mesh disconnects and reports the peer.
     const message = decodeMessage(body);
     if (channelOf(message) !== channel) {

@@ -148,24 +148,21 @@ class FakeReplica implements ReplicaNode {
         ...decodeResult(honest),
         status: { ok: true, output: new TextEncoder().encode('forged') },
       });
-    switch (this.behaviour) {
-      case 'uncertified':
-        return signed(honest, undefined);
-      case 'cert-altered-result':
-        return signed(forged(), certificate);
-      case 'cert-other-key': {
-        const result = decodeResult(forged());
-        return signed(encodeResult(result), this.cluster.certify([result], OTHER_SERVICE_SECRET)[0]);
-      }
-      case 'cert-other-request': {
-        const other = [...this.decided.entries()].find(([k]) => this.certificates.get(k) !== certificate);
-        if (other === undefined) throw new Error('cert-other-request needs an earlier request');
-        return signed(other[1], this.certificates.get(other[0]));
-      }
-      case 'cert-garbage':
-        return signed(honest, deterministicRandom(`garbage-${this.index}`)(120));
-      default:
+    const b = this.behaviour;
+    if (b === 'uncertified') return signed(honest, undefined);
+    if (b === 'cert-altered-result') return signed(forged(), certificate);
+    if (b === 'cert-other-key') {
+      // A correct-looking tree of the block's shape around the forged result, signed by another key.
+      const result = decodeResult(forged());
+      const block = Array.from({ length: result.index + 1 }, (_, k) => ({ ...result, index: k }));
+      return signed(encodeResult(result), this.cluster.certify(block, OTHER_SERVICE_SECRET)[result.index]);
     }
+    if (b === 'cert-other-request') {
+      const other = [...this.decided.entries()].find(([k]) => this.certificates.get(k) !== certificate);
+      if (other === undefined) throw new Error('cert-other-request needs an earlier request');
+      return signed(other[1], this.certificates.get(other[0]));
+    }
+    if (b === 'cert-garbage') return signed(honest, deterministicRandom(`garbage-${this.index}`)(120));
     let resultBytes = honest;
     if (this.behaviour === 'forge' || this.behaviour === 'unbound') {
       const r = decodeResult(honest);

@@ -267,7 +267,7 @@ export class ReplyCertifier {
     // The 'bad' hook signs with s_i + 1: a valid G1 point that does not verify under PK_i.
     const signingShare = hook === 'bad' ? { index: share.index, value: BLS_FR.add(share.value, 1n) } : share;
     this.o.bls.partialSign(signingShare, entry.message).then(
-      (partial) => {
+      this.guard((partial) => {
         if (this.closed) return;
         this.o.broadcast(
           encodeRepliesMessage({
@@ -278,7 +278,7 @@ export class ReplyCertifier {
           }),
         );
         this.addPartial(entry, this.o.index, partial);
-      },
+      }),
       (e: unknown) =>
         this.o.log.error('replies: partial signing failed', { height: entry.height, error: describe(e) }),
     );
@@ -328,12 +328,12 @@ export class ReplyCertifier {
     entry.combining = true;
     const version = entry.version;
     this.o.bls.combine(entry.key, entry.message, [...entry.partials.values()]).then(
-      (combined) => {
+      this.guard((combined) => {
         entry.combining = false;
         if (combined.excluded.length > 0) this.blame(entry, combined.excluded);
         this.setSignature(entry, combined.signature);
-      },
-      (e: unknown) => {
+      }),
+      this.guard((e: unknown) => {
         entry.combining = false;
         if (isOmegaError(e, 'BAD_PARTIAL')) {
           // Fewer than t+1 good partials: drop the bad ones, wait for more.
@@ -345,7 +345,7 @@ export class ReplyCertifier {
         entry.offered = undefined;
         if (offered !== undefined) this.checkSignature(entry, offered.from, offered.signature);
         if (entry.version !== version) this.maybeCombine(entry);
-      },
+      }),
     );
   }
 
@@ -366,7 +366,7 @@ export class ReplyCertifier {
     }
     entry.checkingSignature = true;
     this.o.bls.verify(entry.key.publicKey, entry.message, signature).then(
-      (valid) => {
+      this.guard((valid: boolean) => {
         entry.checkingSignature = false;
         if (valid) this.setSignature(entry, signature);
         else
@@ -374,7 +374,7 @@ export class ReplyCertifier {
             height: entry.height,
             culprits: [from],
           });
-      },
+      }),
       (e: unknown) => {
         entry.checkingSignature = false;
         this.o.log.warn('replies: a peer sent a malformed block signature', {
@@ -384,6 +384,20 @@ export class ReplyCertifier {
         });
       },
     );
+  }
+
+  /**
+   * Wraps a continuation of a pool call: an exception there would be an unhandled rejection (which
+   * ends the process); certificates are an availability feature, so it is logged instead.
+   */
+  private guard<T>(fn: (value: T) => void): (value: T) => void {
+    return (value) => {
+      try {
+        fn(value);
+      } catch (e) {
+        this.o.log.error('replies: internal error', { error: describe(e) });
+      }
+    };
   }
 
   private setSignature(entry: BlockEntry, signature: Uint8Array): void {

@@ -569,18 +569,34 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
  * BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_) with @noble/curves, under one fixed public key. Decoding
  * checks the curve and the subgroup (§5.3); the identity is refused explicitly (KeyValidate §2.5 for the
  * key; an identity signature would only verify under an identity key, refused here too).
+ * Exported for checking certificates outside a request (audit of `AcceptedResult.certificate`):
+ * `verifyCertifiedReply(pk, chainId, envelopeHash, reply, nobleServiceVerify(pk))`.
  */
-function nobleServiceVerify(publicKey: Uint8Array): BlsVerify {
+export function nobleServiceVerify(publicKey: Uint8Array): BlsVerify {
   const pk = bls12_381.G2.Point.fromBytes(publicKey);
   if (pk.is0()) throw new OmegaError('IDENTITY_POINT', 'service public key is the identity');
   const short = bls12_381.shortSignatures;
+  // Every reply of one block carries the same (statement, signature): verify that pair once (a pairing
+  // costs tens of milliseconds in pure JS) and remember the success. Keyed by the exact bytes, so a
+  // hit proves exactly what a fresh check would; failures are not cached. Bounded (oldest out).
+  const verified = new Set<string>();
   return (key, message, signature) => {
     if (!equalBytes(key, publicKey)) return false;
+    const id = `${toHex(message)}/${toHex(signature)}`;
+    if (verified.has(id)) return true;
     const sig = short.Signature.fromBytes(signature);
     if (sig.is0()) return false;
-    return short.verify(sig, short.hash(message, BLS_SIG_DST), pk);
+    const valid = short.verify(sig, short.hash(message, BLS_SIG_DST), pk);
+    if (valid) {
+      verified.add(id);
+      if (verified.size > VERIFIED_STATEMENTS_MAX) verified.delete(verified.values().next().value!);
+    }
+    return valid;
   };
 }
+
+/** Verified (block statement, signature) pairs an SDK client remembers. */
+const VERIFIED_STATEMENTS_MAX = 256;
 
 function validateCluster(cluster: ClusterConfig): void {
   const { replicas, f } = cluster;

@@ -81,6 +81,11 @@ export interface ClientFile {
   readonly chainId: string;
   readonly f: number;
   readonly replicas: readonly { readonly index: number; readonly url: string; readonly publicKey: string }[];
+  /**
+   * The service public key (96-byte compressed G2 point, 192 lower-case hex digits), recorded once the DKG
+   * has produced it: the SDK and the CLI then accept only certified replies (docs/replies.md).
+   */
+  readonly servicePublicKey?: string;
 }
 
 function invalid(file: string, message: string): never {
@@ -211,9 +216,10 @@ export function loadClientFile(file: string): {
   chainId: string;
   f: number;
   replicas: { index: number; url: string; publicKey: Uint8Array }[];
+  servicePublicKey?: Uint8Array;
 } {
   const o = readJson(file);
-  onlyKeys(file, '', o, ['version', 'chainId', 'f', 'replicas']);
+  onlyKeys(file, '', o, ['version', 'chainId', 'f', 'replicas', 'servicePublicKey']);
   if (o.version !== CONFIG_VERSION) invalid(file, `unsupported version ${String(o.version)}`);
   if (!Array.isArray(o.replicas)) invalid(file, 'replicas must be an array');
   const replicas = (o.replicas as unknown[]).map((r, k) => {
@@ -226,7 +232,13 @@ export function loadClientFile(file: string): {
       publicKey: publicKeyHex(file, m.publicKey, `replicas[${k}].publicKey`),
     };
   });
-  return { chainId: str(file, o, 'chainId', 64), f: int(file, o, 'f', 0, 84), replicas };
+  const base = { chainId: str(file, o, 'chainId', 64), f: int(file, o, 'f', 0, 84), replicas };
+  if (o.servicePublicKey === undefined) return base;
+  // Only the shape here; the SDK checks that it is a valid non-identity G2 point when it is used.
+  if (typeof o.servicePublicKey !== 'string' || !/^[0-9a-f]{192}$/.test(o.servicePublicKey)) {
+    invalid(file, 'servicePublicKey must be 192 lower-case hex digits (a compressed G2 point)');
+  }
+  return { ...base, servicePublicKey: fromHex(o.servicePublicKey) };
 }
 
 /** Options of {@link createCluster}. */

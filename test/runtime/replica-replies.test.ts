@@ -145,6 +145,11 @@ describe('threshold-signed replies: in-process 4-replica cluster with a dealt se
     expect(warnings.filter((w) => w.message.startsWith('replies:'))).toEqual([]);
   }, 30_000);
 
+  it('status shows the blocks awaiting certification as a queue', async () => {
+    const { replicas } = await setup();
+    for (const r of replicas) expect(r.status().queues.certifying).toBeGreaterThanOrEqual(0);
+  });
+
   it('independent verifier: the combined block signature verifies with plain @noble/curves BLS', async () => {
     const { pinned, key } = await setup();
     const result = okCertified(await pinned.ping(Uint8Array.from([9])));

@@ -437,7 +437,13 @@ class Replica implements ReplicaNode {
       peers,
       lastDecisionTimeMs: this.lastDecisionTimeMs,
       lagHeights: this.lag(),
-      queues: { mempool: this.mempool.size, events: this.queue.length, syncBuffer: this.syncBuffer.size },
+      queues: {
+        mempool: this.mempool.size,
+        events: this.queue.length,
+        syncBuffer: this.syncBuffer.size,
+        // Blocks signed or awaiting partials but not yet certified (docs/replies.md).
+        ...(this.replies === undefined ? {} : { certifying: this.replies.stats().pending }),
+      },
     };
   }
 

@@ -54,6 +54,38 @@ export interface ReplicaStatus {
   readonly queues: Readonly<Record<string, number>>;
 }
 
+/** One public service key as served by `GET /v1/service-keys`. */
+export interface ServicePublicKey {
+  readonly publicKey: Uint8Array;
+  /** keyFingerprint(purpose, publicKey): what operators compare out of band (docs/service-keys.md). */
+  readonly fingerprint: string;
+}
+
+/** The bootstrap DKG's progress and, once done, the service public keys (docs/service-keys.md). */
+export interface ServiceKeysInfo {
+  readonly phase: 'waiting-for-members' | 'dealing' | 'complaints' | 'done' | 'aborted';
+  readonly attempt: number;
+  /** Hex session id of the current DKG attempt. */
+  readonly sessionId: string;
+  readonly epoch: number;
+  /** t: any t+1 shares sign. */
+  readonly threshold: number;
+  /** Members whose epoch key is in the log (the DKG deals once all n are). */
+  readonly epochKeys: number;
+  readonly candidates: readonly number[];
+  readonly disqualified: readonly { readonly dealer: number; readonly reason: string }[];
+  readonly flagged: readonly { readonly member: number; readonly reason: string }[];
+  /** Whether this replica holds its shares of the service keys. */
+  readonly holdsShares: boolean;
+  /** Set when phase is `done`. */
+  readonly keys: {
+    readonly qual: readonly number[];
+    readonly signing: ServicePublicKey;
+    readonly ibe: ServicePublicKey;
+    readonly certificate: ServicePublicKey;
+  } | null;
+}
+
 /**
  * What the replica offers the API.
  *
@@ -74,4 +106,6 @@ export interface ReplicaNode {
   /** Ready to serve requests (caught up and connected to a quorum). Liveness is the process itself. */
   isReady(): boolean;
   submit(envelope: Uint8Array): Promise<SignedReply>;
+  /** The DKG's progress and the service public keys (one replica's view: pin only what f+1 agree on). */
+  serviceKeys(): ServiceKeysInfo;
 }

@@ -109,6 +109,79 @@ export const statusSchema = {
   },
 } as const;
 
+const servicePublicKeySchema = (description: string, bytes: number) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['publicKey', 'fingerprint'],
+    properties: {
+      publicKey: bytesSchema(description, bytes),
+      fingerprint: { type: 'string', description: 'First 16 bytes of a tagged SHA-256, hex in groups of 4.' },
+    },
+  }) as const;
+
+export const serviceKeysSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'phase',
+    'attempt',
+    'sessionId',
+    'epoch',
+    'threshold',
+    'epochKeys',
+    'candidates',
+    'disqualified',
+    'flagged',
+    'holdsShares',
+    'keys',
+  ],
+  properties: {
+    phase: { type: 'string', enum: ['waiting-for-members', 'dealing', 'complaints', 'done', 'aborted'] },
+    attempt: { type: 'integer', minimum: 0 },
+    sessionId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    epoch: { type: 'integer', minimum: 0 },
+    threshold: { type: 'integer', minimum: 0 },
+    epochKeys: { type: 'integer', minimum: 0 },
+    candidates: { type: 'array', items: { type: 'integer', minimum: 1 } },
+    disqualified: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['dealer', 'reason'],
+        properties: { dealer: { type: 'integer', minimum: 1 }, reason: { type: 'string' } },
+      },
+    },
+    flagged: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['member', 'reason'],
+        properties: { member: { type: 'integer', minimum: 1 }, reason: { type: 'string' } },
+      },
+    },
+    holdsShares: { type: 'boolean' },
+    keys: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['qual', 'signing', 'ibe', 'certificate'],
+          properties: {
+            qual: { type: 'array', items: { type: 'integer', minimum: 1 } },
+            signing: servicePublicKeySchema('Service signing key (BLS12-381 G2, reply signatures)', 96),
+            ibe: servicePublicKeySchema('IBE master public key (BLS12-381 G2)', 96),
+            certificate: servicePublicKeySchema('Certificate key (Ed25519, FROST)', 32),
+          },
+        },
+      ],
+    },
+  },
+} as const;
+
 export const healthSchema = {
   type: 'object',
   additionalProperties: false,

@@ -82,10 +82,30 @@ export interface ClientFile {
   readonly f: number;
   readonly replicas: readonly { readonly index: number; readonly url: string; readonly publicKey: string }[];
   /**
-   * The service public key (96-byte compressed G2 point, 192 lower-case hex digits), recorded once the DKG
-   * has produced it: the SDK and the CLI then accept only certified replies (docs/replies.md).
+   * The pinned service public keys (docs/service-keys.md), recorded once the bootstrap DKG is done
+   * (`omega service-keys --pin`, `omega dev`). From then on the SDK accepts only replies signed by
+   * `signing`.
    */
-  readonly servicePublicKey?: string;
+  readonly service?: PinnedServiceKeysHex;
+}
+
+/** Service public keys as pinned in client.json (lower-case hex). */
+export interface PinnedServiceKeysHex {
+  readonly epoch: number;
+  /** BLS12-381 G2, 96 bytes: threshold-signed replies. */
+  readonly signing: string;
+  /** BLS12-381 G2, 96 bytes: IBE master public key. */
+  readonly ibe: string;
+  /** Ed25519, 32 bytes: the certificate (CA) key. */
+  readonly certificate: string;
+}
+
+/** Pinned service public keys, decoded. */
+export interface PinnedServiceKeys {
+  readonly epoch: number;
+  readonly signing: Uint8Array;
+  readonly ibe: Uint8Array;
+  readonly certificate: Uint8Array;
 }
 
 function invalid(file: string, message: string): never {
@@ -211,15 +231,23 @@ export function loadReplicaConfig(file: string): LoadedReplicaConfig {
   return { configPath, replica, cluster, dataDir, storePath: join(dataDir, 'omega.db'), operatorKey };
 }
 
+function hexBytes(file: string, v: unknown, where: string, bytes: number): Uint8Array {
+  if (typeof v !== 'string' || v.length !== 2 * bytes || !/^[0-9a-f]*$/.test(v))
+    invalid(file, `${where} must be ${2 * bytes} lower-case hex digits`);
+  return fromHex(v);
+}
+
 /** Parses client.json into the SDK's cluster configuration. */
 export function loadClientFile(file: string): {
   chainId: string;
   f: number;
   replicas: { index: number; url: string; publicKey: Uint8Array }[];
+  /** The pinned signing key (the SDK's ClusterConfig.servicePublicKey), if the DKG is done and pinned. */
   servicePublicKey?: Uint8Array;
+  service?: PinnedServiceKeys;
 } {
   const o = readJson(file);
-  onlyKeys(file, '', o, ['version', 'chainId', 'f', 'replicas', 'servicePublicKey']);
+  onlyKeys(file, '', o, ['version', 'chainId', 'f', 'replicas', 'service']);
   if (o.version !== CONFIG_VERSION) invalid(file, `unsupported version ${String(o.version)}`);
   if (!Array.isArray(o.replicas)) invalid(file, 'replicas must be an array');
   const replicas = (o.replicas as unknown[]).map((r, k) => {
@@ -233,12 +261,42 @@ export function loadClientFile(file: string): {
     };
   });
   const base = { chainId: str(file, o, 'chainId', 64), f: int(file, o, 'f', 0, 84), replicas };
-  if (o.servicePublicKey === undefined) return base;
-  // Only the shape here; the SDK checks that it is a valid non-identity G2 point when it is used.
-  if (typeof o.servicePublicKey !== 'string' || !/^[0-9a-f]{192}$/.test(o.servicePublicKey)) {
-    invalid(file, 'servicePublicKey must be 192 lower-case hex digits (a compressed G2 point)');
+  if (o.service === undefined) return base;
+  const sv = obj(file, o, 'service');
+  onlyKeys(file, 'service.', sv, ['epoch', 'signing', 'ibe', 'certificate']);
+  const service: PinnedServiceKeys = {
+    epoch: int(file, sv, 'epoch', 0, Number.MAX_SAFE_INTEGER),
+    signing: hexBytes(file, sv.signing, 'service.signing', 96),
+    ibe: hexBytes(file, sv.ibe, 'service.ibe', 96),
+    certificate: hexBytes(file, sv.certificate, 'service.certificate', 32),
+  };
+  return { ...base, servicePublicKey: service.signing, service };
+}
+
+/**
+ * Records the service public keys in client.json (keeping everything else). Refuses to replace a
+ * different pinned key of the same or a later epoch: a changed key is an incident, not an update.
+ */
+export function pinServiceKeys(file: string, keys: PinnedServiceKeys): void {
+  const current = loadClientFile(file);
+  const o = readJson(file);
+  const old = current.service;
+  if (
+    old !== undefined &&
+    old.epoch >= keys.epoch &&
+    (toHex(old.signing) !== toHex(keys.signing) ||
+      toHex(old.ibe) !== toHex(keys.ibe) ||
+      toHex(old.certificate) !== toHex(keys.certificate))
+  ) {
+    invalid(file, 'a different service key is already pinned; remove it by hand only after checking why');
   }
-  return { ...base, servicePublicKey: fromHex(o.servicePublicKey) };
+  const service: PinnedServiceKeysHex = {
+    epoch: keys.epoch,
+    signing: toHex(keys.signing),
+    ibe: toHex(keys.ibe),
+    certificate: toHex(keys.certificate),
+  };
+  writeFileSync(file, `${JSON.stringify({ ...o, service }, null, 2)}\n`);
 }
 
 /** Options of {@link createCluster}. */

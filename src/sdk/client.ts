@@ -129,6 +129,9 @@ export interface BuiltEnvelope {
   readonly hash: Uint8Array;
 }
 
+/** With a pinned key, how many more times a replica that answered uncertified is asked again. */
+const UNCERTIFIED_RETRIES_MAX = 2;
+
 /** Codes that every correct replica computes identically from the request bytes alone. */
 const DETERMINISTIC_REJECTIONS: ReadonlySet<string> = new Set<ErrorCode>([
   ...STATELESS_CHECK_CODES,
@@ -276,9 +279,13 @@ export class OmegaClient {
     const notes: string[] = [];
     const inflight = new Map<number, Promise<[ReplicaEndpoint, Attempt]>>();
     let next = 0;
+    /** Replicas to ask again (an uncertified reply with a pinned key: the certificate may follow). */
+    const again: ReplicaEndpoint[] = [];
+    const asked = new Map<number, number>();
     const launch = (): void => {
-      const replica = order[next++];
+      const replica = order[next++] ?? again.shift();
       if (replica === undefined) return;
+      asked.set(replica.index, (asked.get(replica.index) ?? 0) + 1);
       inflight.set(
         replica.index,
         this.attempt(replica, payload, envelope, controller.signal).then((a): [ReplicaEndpoint, Attempt] => [
@@ -331,6 +338,9 @@ export class OmegaClient {
               // Pinned service key: a replica's own signature is no longer enough (not a fault either:
               // the block may simply not have been certified in time).
               notes.push(`replica ${replica.index}: uncertified reply`);
+              // Its block may be certified a moment later: ask it again (the re-sent envelope is
+              // deduplicated and answered from the replica's cache, waiting for the certificate).
+              if ((asked.get(replica.index) ?? 0) <= UNCERTIFIED_RETRIES_MAX) again.push(replica);
               break;
             }
             const key = toHex(attempt.resultBytes);

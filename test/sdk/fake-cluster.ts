@@ -26,7 +26,13 @@ import {
   envelopeHash,
   replySignBytes,
 } from '../../src/core/machine/index.js';
-import type { ClusterInfo, ReplicaNode, ReplicaStatus, SignedReply } from '../../src/api/node.js';
+import type {
+  ClusterInfo,
+  ReplicaNode,
+  ReplicaStatus,
+  ServiceKeysInfo,
+  SignedReply,
+} from '../../src/api/node.js';
 import { createApiServer } from '../../src/api/server.js';
 import { nodeEd25519Signer, nodeEd25519Verify } from '../../src/api/ed25519.js';
 import type { ClusterConfig } from '../../src/sdk/index.js';
@@ -96,6 +102,22 @@ class FakeReplica implements ReplicaNode {
       n: this.cluster.replicas.length,
       f: 1,
       replicas: this.cluster.replicas.map((r) => ({ index: r.index, publicKey: r.publicKey })),
+    };
+  }
+
+  serviceKeys(): ServiceKeysInfo {
+    return {
+      phase: 'waiting-for-members',
+      attempt: 0,
+      sessionId: '00'.repeat(32),
+      epoch: 0,
+      threshold: 1,
+      epochKeys: 0,
+      candidates: [],
+      disqualified: [],
+      flagged: [],
+      holdsShares: false,
+      keys: null,
     };
   }
 

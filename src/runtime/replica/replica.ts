@@ -11,7 +11,13 @@ import type { FastifyInstance } from 'fastify';
 import { createApiServer } from '../../api/server.js';
 import { ReplicaMetrics } from '../../api/metrics.js';
 import { nodeEd25519Signer, nodeEd25519Verify } from '../../api/ed25519.js';
-import type { ClusterInfo, ReplicaNode, ReplicaStatus, SignedReply } from '../../api/node.js';
+import type {
+  ClusterInfo,
+  ReplicaNode,
+  ReplicaStatus,
+  ServiceKeysInfo,
+  SignedReply,
+} from '../../api/node.js';
 import { Reader, Writer } from '../../codec.js';
 import {
   CONSENSUS_LIMITS,
@@ -55,10 +61,22 @@ import { OmegaError, isOmegaError } from '../../errors.js';
 import type { LoadedReplicaConfig } from '../config.js';
 import { loadStoredIdentity, type ReplicaIdentity } from '../identity.js';
 import { SqliteStorage } from '../storage/sqlite.js';
+import { systemRandom } from '../storage/seal.js';
+import type { BlsBackend } from '../../crypto/bls/backend.js';
+import { loadBlsBackend } from '../../crypto/bls/load.js';
+import { SERVICE_KEYS_MODULE, ServiceKeysModule, keyFingerprint } from '../../core/service-keys/module.js';
+import { blsBackendPreferenceFromEnv } from '../crypto-pool.js';
+import { DkgDriver, type DkgProgress } from './service-keys.js';
 import { MeshTransport, type MeshLimits } from '../transport/mesh.js';
 import type { ThresholdBlsService } from '../../crypto/bls/service.js';
 import { createBlsPool } from '../crypto-pool.js';
-import { REPLIES_CHANNEL, REPLIES_LIMITS, ReplyCertifier, type ReplyTestHooks } from './replies.js';
+import {
+  REPLIES_CHANNEL,
+  REPLIES_LIMITS,
+  ReplyCertifier,
+  lazyBlsService,
+  type ReplyTestHooks,
+} from './replies.js';
 import type { ServiceKeySource } from './service-key.js';
 
 /** Mesh channel of proposals, votes and vote bundles. */
@@ -96,9 +114,9 @@ export interface StartReplicaOptions {
   /** Wall clock for block times; default Date.now (injectable for tests). */
   readonly now?: () => number;
   /**
-   * The service signing key (docs/replies.md). When given, every non-empty block's results are
-   * threshold-signed and replies carry a certificate once the key exists; without it replies are
-   * Ed25519-signed only.
+   * The service signing key (docs/replies.md); default the replica's bootstrap DKG. Once a key exists,
+   * every non-empty block's results are threshold-signed and replies carry a certificate; before,
+   * replies are Ed25519-signed only. Tests inject a dealt key here.
    */
   readonly serviceKeys?: ServiceKeySource;
   /** Threshold BLS for reply signing; default a one-worker pool started with the replica (and closed with it). */
@@ -201,7 +219,9 @@ export async function startReplica(
   try {
     const identity = loadStoredIdentity(storage);
     if (identity === undefined) throw new OmegaError('INVALID_CONFIG', `no identity in ${config.storePath}`);
-    replica = new Replica(config, options, storage, identity);
+    // The DKG checks G2 points on the main loop; the fast backend by default (OMEGA_BLS_BACKEND overrides).
+    const bls = await loadBlsBackend({ prefer: blsBackendPreferenceFromEnv(process.env) });
+    replica = new Replica(config, options, storage, identity, bls);
   } catch (e) {
     storage.close();
     throw e;
@@ -253,6 +273,7 @@ class Replica implements ReplicaNode {
   /** Threshold-signed replies (docs/replies.md); undefined without a service key source. */
   private replies: ReplyCertifier | undefined;
   private ownedBls: ThresholdBlsService | undefined;
+  private readonly dkg: DkgDriver;
   private closed = false;
   private failed: unknown;
 
@@ -261,6 +282,7 @@ class Replica implements ReplicaNode {
     private readonly options: StartReplicaOptions,
     private readonly storage: SqliteStorage,
     identity: ReplicaIdentity,
+    bls: BlsBackend,
   ) {
     const cluster = config.cluster;
     this.index = config.replica.index;
@@ -293,7 +315,16 @@ class Replica implements ReplicaNode {
     const committee = makeCommittee(cluster.replicas.map((r) => ({ publicKey: r.publicKey, power: 1 })));
 
     // Rebuild the machine: latest snapshot, then every later block in order (invariant 4).
-    const machineConfig = { chainId: cluster.chainId, verify: nodeEd25519Verify };
+    const machineConfig = {
+      chainId: cluster.chainId,
+      verify: nodeEd25519Verify,
+      committee: cluster.replicas.map((r) => r.publicKey),
+      f: cluster.f,
+      modules: [
+        // DKG windows are part of the transition function: the defaults, the same on every replica.
+        ServiceKeysModule.factory({ backend: bls }),
+      ],
+    };
     const snap = storage.latestSnapshot();
     this.machine =
       snap === undefined
@@ -350,16 +381,79 @@ class Replica implements ReplicaNode {
           this.log.warn('peer misbehaviour', { peer: r.peer, code: r.code, detail: r.message }),
       },
     });
+    this.dkg = new DkgDriver({
+      index: this.index,
+      chainId: this.chainId,
+      identityPublicKey: identity.publicKey,
+      sign,
+      storage,
+      module: () => this.serviceKeysModule(),
+      admit: (envelope) => this.admitOwn(envelope),
+      allConnected: () => this.mesh.connectedPeers().length === cluster.replicas.length - 1,
+      now: this.now,
+      random: systemRandom,
+      log: this.log,
+    });
+  }
+
+  private serviceKeysModule(): ServiceKeysModule {
+    const m = this.machine.module<ServiceKeysModule>(SERVICE_KEYS_MODULE);
+    if (m === undefined) throw new OmegaError('INVALID_CONFIG', 'the machine has no service-keys module');
+    return m;
+  }
+
+  /** The DKG's progress and the service keys (API `GET /v1/service-keys`, `omega status`). */
+  serviceKeys(): ServiceKeysInfo {
+    const p: DkgProgress = this.dkg.progress();
+    const keys = this.serviceKeysModule().keys();
+    const view = (purpose: string, publicKey: Uint8Array) => ({
+      publicKey,
+      fingerprint: keyFingerprint(purpose, publicKey),
+    });
+    return {
+      ...p,
+      epoch: this.serviceKeysModule().session.params.epoch,
+      threshold: this.config.cluster.f,
+      keys:
+        keys === undefined
+          ? null
+          : {
+              qual: keys.result.qual,
+              signing: view('signing', keys.result.signing.publicKey),
+              ibe: view('ibe', keys.result.ibe.publicKey),
+              certificate: view('certificate', keys.result.certificate.publicKey),
+            },
+    };
+  }
+
+  /** Admits one of this replica's own envelopes (DKG transactions) into its mempool, with no waiter. */
+  private admitOwn(envelope: Uint8Array): void {
+    const key = toHex(envelopeHash(envelope));
+    if (this.mempool.has(key) || this.recent.has(key)) return;
+    const notAfterMs = checkEnvelope(envelope, {
+      chainId: this.chainId,
+      verify: nodeEd25519Verify,
+    }).notAfterMs;
+    this.mempool.set(key, { bytes: envelope, notAfterMs, waiters: new Set() });
+    this.answerPendingValue();
   }
 
   async start(): Promise<RunningReplica> {
-    if (this.options.serviceKeys !== undefined) {
+    {
+      // The service signing key comes from the bootstrap DKG (this.dkg) unless a test injects one. The
+      // worker pool warms up in the background (starting a worker and loading mcl-wasm takes seconds on
+      // a loaded machine): the first blocks after the DKG must not wait for it, or their replies would
+      // miss the certificate wait of submit().
       let bls = this.options.bls;
-      if (bls === undefined) bls = this.ownedBls = await createBlsPool({ size: 1 });
+      if (bls === undefined) {
+        const pool = lazyBlsService(() => createBlsPool({ size: 1 }));
+        pool.warmUp();
+        bls = this.ownedBls = pool;
+      }
       this.replies = new ReplyCertifier({
         index: this.index,
         chainId: this.chainId,
-        keys: this.options.serviceKeys,
+        keys: this.options.serviceKeys ?? this.dkg,
         bls,
         send: (to, body) => this.sendReplies(to, body),
         broadcast: (body) => void this.mesh.broadcast(REPLIES_CHANNEL, body),
@@ -371,6 +465,7 @@ class Replica implements ReplicaNode {
     const meshPort = await this.mesh.start();
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
     this.enqueue({ type: 'start' });
+    this.dkg.step();
     this.api = await createApiServer(this, {
       metrics: this.metrics,
       logger: this.options.apiLog === true ? { level: 'info' } : false,
@@ -591,6 +686,7 @@ class Replica implements ReplicaNode {
     if (height % every === 0) this.storage.putSnapshot(height, this.machine.snapshot());
     this.replies?.onBlock(height, results);
     for (const result of results) this.reply(result);
+    this.dkg.step();
     const nowMs = this.now();
     this.metrics.observeDecision({
       rounds: this.state.round + 1,

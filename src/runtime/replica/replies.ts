@@ -498,3 +498,40 @@ function decodeStoredBlock(height: number, bytes: Uint8Array): StoredBlock {
     return { epoch, height, size, root, tree, signature };
   });
 }
+
+/**
+ * A {@link ThresholdBlsService} that starts the real one (the worker pool) on its first call or on
+ * `warmUp()` (which starts it in the background; a failure surfaces at the first call).
+ * `close()` closes it if it started.
+ */
+export function lazyBlsService(
+  start: () => Promise<ThresholdBlsService>,
+): ThresholdBlsService & { warmUp(): void } {
+  let started: Promise<ThresholdBlsService> | undefined;
+  let closed = false;
+  const get = (): Promise<ThresholdBlsService> => {
+    if (closed) return Promise.reject(new OmegaError('BACKEND_UNAVAILABLE', 'the crypto pool is closed'));
+    started ??= start();
+    return started;
+  };
+  return {
+    warmUp: () => {
+      get().catch(() => undefined);
+    },
+    // Not known before the pool starts; the pool prefers mcl (OMEGA_BLS_BACKEND may force noble).
+    backendName: 'mcl',
+    partialSign: (share, message) => get().then((s) => s.partialSign(share, message)),
+    verifyPartial: (pk, message, partial) => get().then((s) => s.verifyPartial(pk, message, partial)),
+    combine: (key, message, partials) => get().then((s) => s.combine(key, message, partials)),
+    verify: (pk, message, signature) => get().then((s) => s.verify(pk, message, signature)),
+    close: async () => {
+      closed = true;
+      if (started === undefined) return;
+      try {
+        await (await started).close();
+      } catch {
+        // The pool never started: nothing to close.
+      }
+    },
+  };
+}

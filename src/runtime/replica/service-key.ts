@@ -1,5 +1,6 @@
 /**
- * Where a replica gets the service signing key from (docs/replies.md, "Key source").
+ * Where a replica gets the service signing key it signs reply roots with (docs/replies.md, "Key
+ * source"): the bootstrap DKG (service-keys.ts) in production, a dealt key in some tests.
  *
  * The key is produced by the distributed key generation over the log (ARCHITECTURE.md D5); the replica
  * only asks a {@link ServiceKeySource} for the current one after applying each block. Injecting it keeps
@@ -15,7 +16,10 @@ export interface ServiceSigningKey {
   readonly epoch: number;
   /** Public key and every replica's public share (replica i holds share index i). */
   readonly key: ThresholdPublicKey;
-  /** This replica's share, or undefined if it holds none (it still combines and serves signatures). */
+  /**
+   * This replica's share, or undefined if it holds none (e.g. it lost its epoch key); it still combines
+   * and serves signatures. Secret: never logged or persisted in the clear.
+   */
   readonly share: SecretShare | undefined;
 }
 

@@ -118,6 +118,8 @@ export const ERROR_CODES = {
   INVALID_CONFIG:
     'A configuration file is missing, unreadable, malformed, or has an invalid or unknown field.',
   BAD_REPLY: 'A replica reply is malformed, not bound to the request, or signed by the wrong replica.',
+  BAD_REPLY_CERTIFICATE:
+    'A reply certificate (service threshold signature and Merkle inclusion proof) is malformed or does not prove the result under the service public key.',
 
   // ── command line (src/cli) ──────────────────────────────────────────────────────────────────────
   USAGE: 'A command was called with an unknown command or option, a missing option, or an invalid value.',

@@ -30,6 +30,12 @@ export interface SignedReply {
   readonly replicaIndex: number;
   /** Ed25519 over lengthPrefixed("omega/reply/v1", chainId, resultBytes) with the replica identity key. */
   readonly signature: Uint8Array;
+  /**
+   * The service's threshold signature on the result's block with the result's Merkle inclusion proof
+   * (`encodeCertificate`, src/core/replies; docs/replies.md). Present once the service signing key
+   * exists and the block was certified in time; a client that pins the service key needs only this.
+   */
+  readonly certificate?: Uint8Array;
 }
 
 /** Live state of the replica, for `/v1/status` and the metrics gauges. */

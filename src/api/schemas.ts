@@ -4,6 +4,7 @@
  * coercion, no defaults (see `AJV_OPTIONS` in server.ts).
  */
 import { MACHINE_LIMITS } from '../core/machine/limits.js';
+import { CERTIFICATE_BYTES_MAX } from '../core/replies/certificate.js';
 
 /** Unpadded base64url (RFC 4648 §5), the encoding of every byte string in the JSON API. */
 export const BASE64URL_PATTERN = '^[A-Za-z0-9_-]*$';
@@ -55,6 +56,10 @@ export const replySchema = {
     result: bytesSchema('Result bytes (docs/machine.md, "Results")', MACHINE_LIMITS.outputBytesMax + 256),
     replicaIndex: { type: 'integer', minimum: 1 },
     signature: bytesSchema('Ed25519 signature of the replica over the reply sign-bytes', 64),
+    certificate: bytesSchema(
+      'Optional: the service threshold signature of the result block with the inclusion proof of this result (docs/replies.md, "Certificate")',
+      CERTIFICATE_BYTES_MAX,
+    ),
   },
 } as const;
 

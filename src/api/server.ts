@@ -148,6 +148,7 @@ export async function createApiServer(
         result: toBase64url(signed.resultBytes),
         replicaIndex: signed.replicaIndex,
         signature: toBase64url(signed.signature),
+        ...(signed.certificate === undefined ? {} : { certificate: toBase64url(signed.certificate) }),
       };
     },
     getInfo: () => {

@@ -238,7 +238,11 @@ const COMMANDS: Record<string, Command> = {
       }
       if (v.json === true) io.out(`${JSON.stringify({ ...r, ...(unreachable ? { unreachable } : {}) })}\n`);
       else if (r.outcome === 'ok')
-        io.out(`ok  ${r.latencyMs} ms  height ${r.height}  signed by replicas ${r.signers.join(', ')}\n`);
+        io.out(
+          r.certified
+            ? `ok  ${r.latencyMs} ms  height ${r.height}  certified by the service key (reply from replica ${r.signers.join(', ')})\n`
+            : `ok  ${r.latencyMs} ms  height ${r.height}  signed by replicas ${r.signers.join(', ')}\n`,
+        );
       else if (r.outcome === 'fail') io.out(`fail  ${r.latencyMs} ms  ${r.code}: ${r.message}\n`);
       else io.out(`unknown  ${r.latencyMs} ms  ${r.reason}\n`);
       if (unreachable) io.err('error CLUSTER_UNREACHABLE: no replica answered\n');

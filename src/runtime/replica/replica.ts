@@ -70,6 +70,16 @@ import { DkgDriver, type DkgProgress } from './service-keys.js';
 import { FrostDriver } from './frost-driver.js';
 import { OwnRequests } from './own-requests.js';
 import { MeshTransport, type MeshLimits } from '../transport/mesh.js';
+import type { ThresholdBlsService } from '../../crypto/bls/service.js';
+import { createBlsPool } from '../crypto-pool.js';
+import {
+  REPLIES_CHANNEL,
+  REPLIES_LIMITS,
+  ReplyCertifier,
+  lazyBlsService,
+  type ReplyTestHooks,
+} from './replies.js';
+import type { ServiceKeySource } from './service-key.js';
 
 /** Mesh channel of proposals, votes and vote bundles. */
 export const CONSENSUS_CHANNEL = 1;
@@ -105,6 +115,18 @@ export interface StartReplicaOptions {
   readonly apiLog?: boolean;
   /** Wall clock for block times; default Date.now (injectable for tests). */
   readonly now?: () => number;
+  /**
+   * The service signing key (docs/replies.md); default the replica's bootstrap DKG. Once a key exists,
+   * every non-empty block's results are threshold-signed and replies carry a certificate; before,
+   * replies are Ed25519-signed only. Tests inject a dealt key here.
+   */
+  readonly serviceKeys?: ServiceKeySource;
+  /** Threshold BLS for reply signing; default a one-worker pool started with the replica (and closed with it). */
+  readonly bls?: ThresholdBlsService;
+  /** How long submit() waits for the block signature before answering uncertified. Default 2,000 ms. */
+  readonly certificateWaitMs?: number;
+  /** Test hooks of the reply certifier (misbehaving partials). Never set in production. */
+  readonly replyHooks?: ReplyTestHooks;
 }
 
 /** A started replica. */
@@ -250,6 +272,9 @@ class Replica implements ReplicaNode {
   private heightStartedMs: number;
   private lastDecisionTimeMs: number | null = null;
   private api: FastifyInstance | undefined;
+  /** Threshold-signed replies (docs/replies.md); undefined without a service key source. */
+  private replies: ReplyCertifier | undefined;
+  private ownedBls: ThresholdBlsService | undefined;
   private readonly dkg: DkgDriver;
   private readonly frost: FrostDriver;
   private closed = false;
@@ -440,6 +465,29 @@ class Replica implements ReplicaNode {
   }
 
   async start(): Promise<RunningReplica> {
+    {
+      // The service signing key comes from the bootstrap DKG (this.dkg) unless a test injects one. The
+      // worker pool warms up in the background (starting a worker and loading mcl-wasm takes seconds on
+      // a loaded machine): the first blocks after the DKG must not wait for it, or their replies would
+      // miss the certificate wait of submit().
+      let bls = this.options.bls;
+      if (bls === undefined) {
+        const pool = lazyBlsService(() => createBlsPool({ size: 1 }));
+        pool.warmUp();
+        bls = this.ownedBls = pool;
+      }
+      this.replies = new ReplyCertifier({
+        index: this.index,
+        chainId: this.chainId,
+        keys: this.options.serviceKeys ?? this.dkg,
+        bls,
+        send: (to, body) => this.sendReplies(to, body),
+        broadcast: (body) => void this.mesh.broadcast(REPLIES_CHANNEL, body),
+        storage: this.storage,
+        log: this.log,
+        ...(this.options.replyHooks ? { hooks: this.options.replyHooks } : {}),
+      });
+    }
     const meshPort = await this.mesh.start();
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
     this.enqueue({ type: 'start' });
@@ -474,6 +522,7 @@ class Replica implements ReplicaNode {
       }
     }
     this.mempool.clear();
+    this.replies?.close();
     if (this.api !== undefined) {
       const api = this.api;
       // Keep-alive client connections would hold close() open; give in-flight replies a grace period.
@@ -483,6 +532,7 @@ class Replica implements ReplicaNode {
       clearTimeout(force);
     }
     await this.mesh.close();
+    await this.ownedBls?.close();
     this.storage.close();
   }
 
@@ -509,7 +559,13 @@ class Replica implements ReplicaNode {
       peers,
       lastDecisionTimeMs: this.lastDecisionTimeMs,
       lagHeights: this.lag(),
-      queues: { mempool: this.mempool.size, events: this.queue.length, syncBuffer: this.syncBuffer.size },
+      queues: {
+        mempool: this.mempool.size,
+        events: this.queue.length,
+        syncBuffer: this.syncBuffer.size,
+        // Blocks signed or awaiting partials but not yet certified (docs/replies.md).
+        ...(this.replies === undefined ? {} : { certifying: this.replies.stats().pending }),
+      },
     };
   }
 
@@ -539,7 +595,7 @@ class Replica implements ReplicaNode {
     }
     const key = toHex(envelopeHash(envelope));
     const done = this.recent.get(key);
-    if (done !== undefined) return Promise.resolve(this.signed(done));
+    if (done !== undefined) return this.answer(done);
     let pending = this.mempool.get(key);
     if (pending === undefined) {
       if (this.mempool.size >= (this.options.mempoolMax ?? DEFAULTS.mempoolMax)) {
@@ -655,6 +711,7 @@ class Replica implements ReplicaNode {
     const results = this.machine.apply({ height, timeMs: block.header.timeMs, requests: block.requests });
     const every = this.options.snapshotEvery ?? DEFAULTS.snapshotEvery;
     if (height % every === 0) this.storage.putSnapshot(height, this.machine.snapshot());
+    this.replies?.onBlock(height, results);
     for (const result of results) this.reply(result);
     this.dkg.step();
     this.frost.step();
@@ -681,10 +738,30 @@ class Replica implements ReplicaNode {
     const pending = this.mempool.get(key);
     if (pending === undefined) return;
     this.mempool.delete(key);
-    const first = this.signed(this.recent.get(key)!);
+    const first = this.answer(this.recent.get(key)!);
     for (const w of pending.waiters) {
       clearTimeout(w.timer);
-      w.resolve(first);
+      void first.then(
+        (r) => w.resolve(r),
+        (e: unknown) => w.reject(e instanceof OmegaError ? e : new OmegaError('INTERNAL', String(e))),
+      );
+    }
+  }
+
+  /** This replica's signed reply, with the block certificate when it comes within certificateWaitMs. */
+  private async answer(resultBytes: Uint8Array): Promise<SignedReply> {
+    const signed = this.signed(resultBytes);
+    const wait = this.options.certificateWaitMs ?? REPLIES_LIMITS.certificateWaitMs;
+    const certificate = await this.replies?.certificateFor(resultBytes, wait);
+    return certificate === undefined ? signed : { ...signed, certificate };
+  }
+
+  private sendReplies(to: number, body: Uint8Array): void {
+    try {
+      this.mesh.send(to, REPLIES_CHANNEL, body);
+    } catch (e) {
+      // A full queue or a closed mesh loses one optimisation message, nothing else.
+      if (!isOmegaError(e)) throw e;
     }
   }
 
@@ -736,6 +813,10 @@ class Replica implements ReplicaNode {
   // ── mesh ──────────────────────────────────────────────────────────────────────────────────────────
 
   private onMeshMessage(from: number, channel: number, body: Uint8Array): void {
+    if (channel === REPLIES_CHANNEL) {
+      this.replies?.onMessage(from, body);
+      return;
+    }
     // A body that does not decode throws an OmegaError: the mesh disconnects and reports the peer.
     const message = decodeMessage(body);
     if (channelOf(message) !== channel) {

@@ -100,6 +100,10 @@ export const ERROR_CODES = {
   CAPACITY_EXHAUSTED: 'The replicated state has no room for this request now (deterministic; retry later).',
   NOT_COMMITTEE_MEMBER:
     'An operation reserved for the replicas of the committee was sent by another principal.',
+  STALE_SHARE:
+    'A FROST signature share names a job or attempt that is not being signed (late, early or unknown).',
+  NOT_A_SIGNER: 'A FROST signature share comes from a replica that was not chosen for that signing attempt.',
+  SERVICE_KEYS_NOT_READY: 'The operation needs the service keys, and the bootstrap DKG has not finished yet.',
 
   // ── HTTP API and SDK (src/api, src/sdk) ─────────────────────────────────────────────────────────
   INVALID_REQUEST:

@@ -77,6 +77,8 @@ export interface ServiceKeysInfo {
   readonly flagged: readonly { readonly member: number; readonly reason: string }[];
   /** Whether this replica holds its shares of the service keys. */
   readonly holdsShares: boolean;
+  /** FROST signing with the certificate key, once the DKG is done: queued nonce commitments per replica (index − 1) and open signing jobs. */
+  readonly frost: { readonly queued: readonly number[]; readonly openJobs: number } | null;
   /** Set when phase is `done`. */
   readonly keys: {
     readonly qual: readonly number[];

@@ -134,6 +134,7 @@ export const serviceKeysSchema = {
     'disqualified',
     'flagged',
     'holdsShares',
+    'frost',
     'keys',
   ],
   properties: {
@@ -163,6 +164,20 @@ export const serviceKeysSchema = {
       },
     },
     holdsShares: { type: 'boolean' },
+    frost: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['queued', 'openJobs'],
+          properties: {
+            queued: { type: 'array', items: { type: 'integer', minimum: 0 } },
+            openJobs: { type: 'integer', minimum: 0 },
+          },
+        },
+      ],
+    },
     keys: {
       oneOf: [
         { type: 'null' },

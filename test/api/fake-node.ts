@@ -84,6 +84,7 @@ export class FakeNode implements ReplicaNode {
     disqualified: [],
     flagged: [],
     holdsShares: false,
+    frost: null,
     keys: null,
   };
 

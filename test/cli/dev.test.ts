@@ -26,7 +26,8 @@ async function portFree(port: number): Promise<boolean> {
 
 /** A base p with p..p+3 free; the seed of the search is printed if none is found. */
 async function freeBase(avoid: number): Promise<number> {
-  for (let base = 30_000 + (process.pid % 997) * 20; base < 60_000; base += 40) {
+  // Below Linux's ephemeral port range (32768–60999), so outgoing connections never take these ports.
+  for (let base = 10_000 + (process.pid % 997) * 20; base < 32_000; base += 40) {
     if (Math.abs(base - avoid) < 4) continue;
     const free = await Promise.all([0, 1, 2, 3].map((k) => portFree(base + k)));
     if (free.every(Boolean)) return base;

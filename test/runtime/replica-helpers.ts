@@ -21,11 +21,14 @@ function portFree(port: number): Promise<boolean> {
 
 /**
  * A base port such that base .. base+count−1 are free now. createCluster fixes mesh ports in cluster.json
- * (peers dial them), so an ephemeral port cannot be used; a random high base is tried and retried.
+ * (peers dial them), so an ephemeral port cannot be used; a random base below the ephemeral range is
+ * tried and retried.
  */
 export async function freePortBase(count: number): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    // Below Linux's ephemeral range (32768–60999): outgoing connections of this or any other process
+    // never take these ports between the check and the listen.
+    const base = 10_000 + Math.floor(Math.random() * (32_000 - 10_000 - count));
     let ok = true;
     for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
     if (ok) return base;

@@ -58,12 +58,14 @@ it('an idle cluster holds empty proposals back: at most one empty block per half
     c.configs.map((config) => startReplica(config, { logger: silentLogger, tickMs: 10, timeouts })),
   );
   idle = { cluster: c, replicas };
-  // Ready, and past the bootstrap DKG (whose transactions fill the first blocks).
+  // Ready, and past the bootstrap DKG and the first FROST commitments (their transactions fill the
+  // first blocks).
+  const settled = (r: RunningReplica) => {
+    const k = r.node.serviceKeys();
+    return r.node.isReady() && k.holdsShares && k.frost !== null && k.frost.queued.every((q) => q >= 4);
+  };
   const deadline = Date.now() + 30_000;
-  while (
-    !replicas.every((r) => r.node.isReady() && r.node.serviceKeys().holdsShares) &&
-    Date.now() < deadline
-  ) {
+  while (!replicas.every(settled) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
   }
   const start = replicas[0]!.status().height;

@@ -117,6 +117,7 @@ class FakeReplica implements ReplicaNode {
       disqualified: [],
       flagged: [],
       holdsShares: false,
+      frost: null,
       keys: null,
     };
   }

@@ -24,7 +24,13 @@ import { OmegaError, invariant, isOmegaError } from '../../errors.js';
 import type { Ed25519Verify, Envelope } from './envelope.js';
 import { checkEnvelope, decodeEnvelope, envelopeHash } from './envelope.js';
 import { MACHINE_LIMITS, PRINCIPAL_BYTES, REQUEST_ID_BYTES } from './limits.js';
-import type { MachineModule, ModuleFactory, ModuleInit, OperationHandler } from './module.js';
+import type {
+  MachineModule,
+  ModuleDirectory,
+  ModuleFactory,
+  ModuleInit,
+  OperationHandler,
+} from './module.js';
 import { OP_TAGS, findOperation } from './operations.js';
 import type { RequestResult, ResultStatus } from './result.js';
 
@@ -156,6 +162,8 @@ export class ReplicatedMachine {
     return m;
   }
 
+  private readonly directory: ModuleDirectory = { get: (name) => this.module(name) };
+
   /** The module installed under `name` (from `MachineConfig.modules`), or undefined. */
   module<M extends MachineModule>(name: string): M | undefined {
     return this.modules.find((x) => x.name === name)?.module as M | undefined;
@@ -208,8 +216,8 @@ export class ReplicatedMachine {
     this.heightValue = block.height;
     this.timeMsValue = block.timeMs;
     this.prune();
-    for (const { module } of this.modules)
-      module.beginBlock?.({ height: block.height, timeMs: block.timeMs });
+    const info = { height: block.height, timeMs: block.timeMs, modules: this.directory };
+    for (const { module } of this.modules) module.beginBlock?.(info);
     return block.requests.map((bytes, index) => this.applyRequest(bytes, index));
   }
 
@@ -280,6 +288,7 @@ export class ReplicatedMachine {
           height: this.heightValue,
           timeMs: this.timeMsValue,
           member,
+          modules: this.directory,
         },
         envelope.body,
       );

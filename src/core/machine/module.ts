@@ -22,6 +22,13 @@ export interface OperationContext {
   readonly timeMs: number;
   /** The principal's 1-based committee index when the principal is a replica's identity key. */
   readonly member: number | undefined;
+  /** The machine's other modules (a module may use another's public methods, e.g. the registry asks the service-keys module for a FROST signature). */
+  readonly modules: ModuleDirectory;
+}
+
+/** Access to the machine's modules by name. */
+export interface ModuleDirectory {
+  get<M extends MachineModule>(name: string): M | undefined;
 }
 
 /** A handler: returns the operation's output bytes, or throws an `OmegaError` (state untouched). */
@@ -31,6 +38,8 @@ export type OperationHandler = (ctx: OperationContext, body: Uint8Array) => Uint
 export interface BlockInfo {
   readonly height: number;
   readonly timeMs: number;
+  /** The machine's other modules; modules run `beginBlock` in the configured order. */
+  readonly modules: ModuleDirectory;
 }
 
 /** Facts about the cluster every module may use: same on every replica (cluster configuration). */

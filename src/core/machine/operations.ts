@@ -27,6 +27,8 @@ export const OP_TAGS = {
   'dkg.epoch-key': 0x0101,
   'dkg.deal': 0x0102,
   'dkg.complaint': 0x0103,
+  'frost.commit': 0x0104,
+  'frost.share': 0x0105,
 } as const;
 
 export type OperationName = keyof typeof OP_TAGS;
@@ -53,6 +55,9 @@ const SPECS: readonly OperationSpec[] = [
     bodyBytesMax: MACHINE_LIMITS.dkgBodyBytesMax,
     access: 'committee',
   },
+  // FROST signing with the certificate key (docs/frost-signing.md): replicas only.
+  { tag: OP_TAGS['frost.commit'], name: 'frost.commit', bodyBytesMax: 2048, access: 'committee' },
+  { tag: OP_TAGS['frost.share'], name: 'frost.share', bodyBytesMax: 64, access: 'committee' },
 ];
 
 const TABLE: ReadonlyMap<number, OperationSpec> = new Map(SPECS.map((s) => [s.tag, s]));

@@ -25,9 +25,26 @@ import type {
 import { OP_TAGS } from '../machine/operations.js';
 import type { DkgParams, DkgPhase, DkgResult } from '../sessions/dkg/index.js';
 import { DkgSession } from '../sessions/dkg/index.js';
+import type { ShareVerdict } from '../signing/frost-desk.js';
+import { FrostDesk } from '../signing/frost-desk.js';
+import type { FrostGroup } from '../../crypto/frost.js';
+import { frostGroupFromCommitments } from '../../crypto/frost.js';
+import { ED25519 } from '../../crypto/group.js';
 
 export const SERVICE_KEYS_MODULE = 'service-keys';
 const SNAPSHOT_VERSION = 1;
+/** Output byte of an applied `frost.share`: its index here. */
+export const SHARE_VERDICTS: readonly ShareVerdict[] = ['accepted', 'signed', 'bad-share'];
+
+/** The FROST signing package of the DKG's certificate key. */
+export function certificateGroup(result: DkgResult): FrostGroup {
+  const c = result.certificate;
+  return frostGroupFromCommitments(
+    c.threshold,
+    c.publicShares.length,
+    c.commitments.map((p) => ED25519.decode(p)),
+  );
+}
 /** Snapshot limit of one DKG session (transcripts of n ≤ 64 dealers). */
 const SESSION_SNAPSHOT_BYTES_MAX = 16 * 1024 * 1024;
 
@@ -59,13 +76,16 @@ export function keyFingerprint(purpose: string, publicKey: Uint8Array): string {
 
 export class ServiceKeysModule implements MachineModule {
   readonly handlers: ReadonlyMap<number, OperationHandler>;
-  private block: BlockInfo = { height: 0, timeMs: 0 };
+  /** The FROST signing desk of the certificate key; exists once the DKG is done. */
+  private deskValue: FrostDesk | undefined;
 
   private constructor(
     private readonly init: ModuleInit,
     private readonly options: ServiceKeysOptions,
     private sessionValue: DkgSession,
+    desk?: FrostDesk,
   ) {
+    this.deskValue = desk;
     const member = (m: number | undefined): number => {
       // The machine checks access 'committee' before calling: a missing index here is a bug.
       invariant(m !== undefined, 'DKG transaction without a committee index');
@@ -85,6 +105,12 @@ export class ServiceKeysModule implements MachineModule {
         OP_TAGS['dkg.complaint'],
         (ctx, body) => (this.sessionValue.applyComplaint(member(ctx.member), body, ctx), none),
       ],
+      [OP_TAGS['frost.commit'], (ctx, body) => (this.ready().applyCommit(member(ctx.member), body), none)],
+      [
+        OP_TAGS['frost.share'],
+        (ctx, body) =>
+          Uint8Array.of(SHARE_VERDICTS.indexOf(this.ready().applyShare(member(ctx.member), body))),
+      ],
     ]);
   }
 
@@ -100,7 +126,16 @@ export class ServiceKeysModule implements MachineModule {
           throw new OmegaError('UNSUPPORTED_VERSION', `service-keys snapshot version ${version}`);
         }
         const session = DkgSession.restore(r.bytes(SESSION_SNAPSHOT_BYTES_MAX), options.backend);
+        const result = session.result();
+        const desk = r.optional((rr) => {
+          if (result === undefined)
+            throw new OmegaError('INVALID_ENCODING', 'a FROST desk before the DKG is done');
+          return FrostDesk.restore(certificateGroup(result), rr);
+        });
         r.end();
+        if (result !== undefined && desk === undefined) {
+          throw new OmegaError('INVALID_ENCODING', 'service-keys snapshot lacks the FROST desk');
+        }
         const expected = paramsFor(init, options, session.params.attempt);
         if (!equalParams(session.params, expected)) {
           throw new OmegaError(
@@ -108,7 +143,7 @@ export class ServiceKeysModule implements MachineModule {
             'service-keys snapshot is for another committee or settings',
           );
         }
-        return new ServiceKeysModule(init, options, session);
+        return new ServiceKeysModule(init, options, session, desk);
       },
     };
   }
@@ -129,24 +164,42 @@ export class ServiceKeysModule implements MachineModule {
     return { epoch: this.sessionValue.params.epoch, sessionId: this.sessionValue.sessionId, result };
   }
 
+  /** The FROST desk of the certificate key, once the DKG is done. */
+  get desk(): FrostDesk | undefined {
+    return this.deskValue;
+  }
+
+  /** Asks for a FROST signature with the certificate key (the registry's certificates and CRLs). */
+  requestCertificateSignature(purpose: string, message: Uint8Array): number {
+    return this.ready().request(purpose, message);
+  }
+
   beginBlock(block: BlockInfo): void {
-    this.block = block;
     this.sessionValue.onBlock(block);
     if (this.sessionValue.phase === 'aborted') {
       const attempt = this.sessionValue.params.attempt + 1;
       this.sessionValue = DkgSession.start(paramsFor(this.init, this.options, attempt), this.options.backend);
       this.sessionValue.onBlock(block);
     }
-  }
-
-  /** Height of the last block seen (for logs). */
-  get lastBlock(): BlockInfo {
-    return this.block;
+    const result = this.sessionValue.result();
+    if (result !== undefined && this.deskValue === undefined) {
+      this.deskValue = new FrostDesk(certificateGroup(result));
+    }
+    this.deskValue?.beginBlock(block.timeMs);
   }
 
   snapshot(): Uint8Array {
     const session = this.sessionValue.snapshot();
-    return new Writer(session.length + 8).u8(SNAPSHOT_VERSION).bytes(session).finish();
+    const w = new Writer(session.length + 1024).u8(SNAPSHOT_VERSION).bytes(session);
+    w.optional(this.deskValue, (ww, desk) => desk.snapshot(ww));
+    return w.finish();
+  }
+
+  private ready(): FrostDesk {
+    if (this.deskValue === undefined) {
+      throw new OmegaError('SERVICE_KEYS_NOT_READY', 'the certificate key does not exist yet');
+    }
+    return this.deskValue;
   }
 }
 

@@ -67,6 +67,8 @@ import { loadBlsBackend } from '../../crypto/bls/load.js';
 import { SERVICE_KEYS_MODULE, ServiceKeysModule, keyFingerprint } from '../../core/service-keys/module.js';
 import { blsBackendPreferenceFromEnv } from '../crypto-pool.js';
 import { DkgDriver, type DkgProgress } from './service-keys.js';
+import { FrostDriver } from './frost-driver.js';
+import { OwnRequests } from './own-requests.js';
 import { MeshTransport, type MeshLimits } from '../transport/mesh.js';
 import type { ThresholdBlsService } from '../../crypto/bls/service.js';
 import { createBlsPool } from '../crypto-pool.js';
@@ -274,6 +276,7 @@ class Replica implements ReplicaNode {
   private replies: ReplyCertifier | undefined;
   private ownedBls: ThresholdBlsService | undefined;
   private readonly dkg: DkgDriver;
+  private readonly frost: FrostDriver;
   private closed = false;
   private failed: unknown;
 
@@ -381,16 +384,29 @@ class Replica implements ReplicaNode {
           this.log.warn('peer misbehaviour', { peer: r.peer, code: r.code, detail: r.message }),
       },
     });
-    this.dkg = new DkgDriver({
-      index: this.index,
+    const own = new OwnRequests({
       chainId: this.chainId,
       identityPublicKey: identity.publicKey,
       sign,
+      admit: (envelope) => this.admitOwn(envelope),
+      now: this.now,
+      random: systemRandom,
+    });
+    this.dkg = new DkgDriver({
+      index: this.index,
       storage,
       module: () => this.serviceKeysModule(),
-      admit: (envelope) => this.admitOwn(envelope),
+      own,
       allConnected: () => this.mesh.connectedPeers().length === cluster.replicas.length - 1,
-      now: this.now,
+      random: systemRandom,
+      log: this.log,
+    });
+    this.frost = new FrostDriver({
+      index: this.index,
+      storage,
+      module: () => this.serviceKeysModule(),
+      shares: () => this.dkg.shares(),
+      own,
       random: systemRandom,
       log: this.log,
     });
@@ -414,6 +430,7 @@ class Replica implements ReplicaNode {
       ...p,
       epoch: this.serviceKeysModule().session.params.epoch,
       threshold: this.config.cluster.f,
+      frost: this.frostProgress(),
       keys:
         keys === undefined
           ? null
@@ -423,6 +440,15 @@ class Replica implements ReplicaNode {
               ibe: view('ibe', keys.result.ibe.publicKey),
               certificate: view('certificate', keys.result.certificate.publicKey),
             },
+    };
+  }
+
+  private frostProgress(): ServiceKeysInfo['frost'] {
+    const desk = this.serviceKeysModule().desk;
+    if (desk === undefined) return null;
+    return {
+      queued: this.config.cluster.replicas.map((r) => desk.queued(r.index)),
+      openJobs: desk.openJobs().length,
     };
   }
 
@@ -466,6 +492,7 @@ class Replica implements ReplicaNode {
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
     this.enqueue({ type: 'start' });
     this.dkg.step();
+    this.frost.step();
     this.api = await createApiServer(this, {
       metrics: this.metrics,
       logger: this.options.apiLog === true ? { level: 'info' } : false,
@@ -687,6 +714,7 @@ class Replica implements ReplicaNode {
     this.replies?.onBlock(height, results);
     for (const result of results) this.reply(result);
     this.dkg.step();
+    this.frost.step();
     const nowMs = this.now();
     this.metrics.observeDecision({
       rounds: this.state.round + 1,

@@ -19,14 +19,8 @@ import type { RandomSource } from '../../crypto/rand.js';
 import type { EpochKeyPair } from '../../crypto/share-encryption.js';
 import { generateEpochKey } from '../../crypto/share-encryption.js';
 import { shareIndex } from '../../crypto/field.js';
-import {
-  MACHINE_LIMITS,
-  OP_TAGS,
-  attachSignature,
-  encodeUnsignedEnvelope,
-  requestSignBytes,
-  type OperationName,
-} from '../../core/machine/index.js';
+import type { OperationName } from '../../core/machine/index.js';
+import type { OwnRequests } from './own-requests.js';
 import type { ServiceKeys, ServiceKeysModule } from '../../core/service-keys/module.js';
 import type { DkgPhase, DkgShares } from '../../core/sessions/dkg/index.js';
 import {
@@ -42,23 +36,16 @@ import type { ServiceKeySource, ServiceSigningKey } from './service-key.js';
 /** Sealed-secret name prefix of DKG epoch keys: `dkg/<session id hex>/epoch-key`. */
 const EPOCH_KEY_PREFIX = 'dkg/';
 const EPOCH_KEY_SUFFIX = '/epoch-key';
-/** Validity window of the replica's own transactions; re-posted after it closes if still needed. */
-const OWN_REQUEST_VALIDITY_MS = 60_000;
-const OWN_REQUEST_SKEW_MS = 30_000;
 
 export interface DkgDriverDeps {
   readonly index: number;
-  readonly chainId: string;
-  readonly identityPublicKey: Uint8Array;
-  readonly sign: (message: Uint8Array) => Uint8Array;
   readonly storage: Pick<Storage, 'putSecret' | 'getSecret' | 'deleteSecret' | 'secretNames'>;
   /** The machine's service-keys module (replicated state). */
   readonly module: () => ServiceKeysModule;
-  /** Puts an envelope of this replica into its own mempool (no waiter). */
-  readonly admit: (envelope: Uint8Array) => void;
+  /** Posts this replica's own transactions. */
+  readonly own: OwnRequests;
   /** Whether this replica is connected to every other member (critical mass). */
   readonly allConnected: () => boolean;
-  readonly now: () => number;
   readonly random: RandomSource;
   readonly log: {
     info(message: string, fields?: Record<string, unknown>): void;
@@ -82,8 +69,6 @@ export interface DkgProgress {
 }
 
 export class DkgDriver implements ServiceKeySource {
-  /** (session id hex, kind) → block time after which a not-yet-decided post may be sent again. */
-  private readonly posted = new Map<string, number>();
   private sharesValue: { readonly sessionId: string; readonly shares: DkgShares } | undefined;
   private announced = false;
 
@@ -207,26 +192,11 @@ export class DkgDriver implements ServiceKeySource {
     return key;
   }
 
-  /** Posts one of this replica's transactions unless an earlier post of it may still be decided. */
+  /** Posts one of this replica's DKG transactions unless an earlier post of it may still be decided. */
   private post(sid: string, kind: string, operation: OperationName, body: () => Uint8Array): void {
-    const key = `${sid}/${kind}`;
-    const now = this.deps.now();
-    const until = this.posted.get(key);
-    if (until !== undefined && now <= until) return;
-    const notAfterMs = now + OWN_REQUEST_VALIDITY_MS;
-    const unsigned = encodeUnsignedEnvelope({
-      version: MACHINE_LIMITS.envelopeVersion,
-      chainId: this.deps.chainId,
-      principal: this.deps.identityPublicKey,
-      requestId: this.deps.random(16),
-      notBeforeMs: Math.max(0, now - OWN_REQUEST_SKEW_MS),
-      notAfterMs,
-      operation: OP_TAGS[operation],
-      body: body(),
-    });
-    this.deps.admit(attachSignature(unsigned, this.deps.sign(requestSignBytes(unsigned))));
-    this.posted.set(key, notAfterMs);
-    this.deps.log.info('DKG transaction posted', { session: sid, kind });
+    if (this.deps.own.post(`dkg/${sid}/${kind}`, operation, body)) {
+      this.deps.log.info('DKG transaction posted', { session: sid, kind });
+    }
   }
 }
 

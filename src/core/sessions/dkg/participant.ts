@@ -136,13 +136,17 @@ function checkEpochSecret(session: DkgSession, me: number, epochSecret: bigint):
   return { index: me, publicKey };
 }
 
-/** Decrypts and checks dealer `dealer`'s shares to `me`; undefined if they are bad in any way. */
+/**
+ * Decrypts and parses dealer `dealer`'s shares to `me`, and (if `check`) runs the Feldman check of each
+ * against the dealer's commitments; undefined if they are bad in any way.
+ */
 function openShares(
   session: DkgSession,
   deal: CheckedDeal,
   dealer: number,
   me: ShareRecipient,
   epochSecret: bigint,
+  check: boolean,
 ): KeyShares | undefined {
   let plaintext: Uint8Array;
   try {
@@ -159,6 +163,7 @@ function openShares(
   }
   try {
     const shares = parseSharePlaintext(plaintext, dealer);
+    if (!check) return shares;
     return badKeyShares(session.backend, deal, me.index, shares, true).length === 0 ? shares : undefined;
   } catch (e) {
     if (isOmegaError(e)) return undefined;
@@ -190,7 +195,7 @@ export function complaintsFor(session: DkgSession, me: number, epochSecret: bigi
   for (const dealer of session.candidates()) {
     if (dealer === me || disqualified.has(dealer)) continue;
     const deal = session.candidateDeal(dealer)!;
-    if (openShares(session, deal, dealer, receiver, epochSecret) !== undefined) continue;
+    if (openShares(session, deal, dealer, receiver, epochSecret, true) !== undefined) continue;
     const rng = deterministicRandom(
       sha256(
         lengthPrefixed(
@@ -215,6 +220,15 @@ export function complaintsFor(session: DkgSession, me: number, epochSecret: bigi
   return out;
 }
 
+function sumShares(all: readonly (KeyShares | undefined)[]): Record<DkgKeyName, bigint> | undefined {
+  const sums: Record<DkgKeyName, bigint> = { signing: 0n, ibe: 0n, certificate: 0n };
+  for (const shares of all) {
+    if (shares === undefined) return undefined;
+    for (const key of DKG_KEYS) sums[key] = keyField(key).add(sums[key], shares[key]);
+  }
+  return sums;
+}
+
 /**
  * This replica's final shares: s_j = Σ_{i∈QUAL} f_i(j) for each key, checked against the public shares
  * (s_j·G == PK_j). Requires phase 'done'. Throws BAD_SHARE naming the QUAL dealers whose share to `me`
@@ -231,26 +245,33 @@ export function deriveShares(session: DkgSession, me: number, epochSecret: bigin
     );
   }
   const receiver = checkEpochSecret(session, me, epochSecret);
-  const sums: Record<DkgKeyName, bigint> = { signing: 0n, ibe: 0n, certificate: 0n };
-  const bad: number[] = [];
-  for (const dealer of result.qual) {
-    const shares = openShares(session, session.candidateDeal(dealer)!, dealer, receiver, epochSecret);
-    if (shares === undefined) {
-      bad.push(dealer);
-      continue;
-    }
-    for (const key of DKG_KEYS) sums[key] = keyField(key).add(sums[key], shares[key]);
-  }
-  if (bad.length > 0) {
-    throw new OmegaError('BAD_SHARE', `shares to ${me} from qualified dealers ${bad.join(', ')} are bad`, {
-      culprits: bad,
-    });
-  }
+  // Optimistic: sum the decrypted shares and check the sums against the public shares once (three
+  // multiplications instead of three per dealer); only on a mismatch check each dealer's shares to name
+  // the culprits.
+  const sums = sumShares(
+    result.qual.map((dealer) =>
+      openShares(session, session.candidateDeal(dealer)!, dealer, receiver, epochSecret, false),
+    ),
+  );
   const backend = session.backend;
   const ok =
+    sums !== undefined &&
     equalBytes(backend.g2MulBase(sums.signing), result.signing.publicShares[me - 1]!) &&
     equalBytes(backend.g2MulBase(sums.ibe), result.ibe.publicShares[me - 1]!) &&
     equalBytes(ED25519.encode(ED25519.mulBase(sums.certificate)), result.certificate.publicShares[me - 1]!);
-  if (!ok) throw new OmegaError('BAD_SHARE', `the derived shares of ${me} do not match the public shares`);
+  if (sums === undefined || !ok) {
+    const bad = result.qual.filter(
+      (dealer) =>
+        openShares(session, session.candidateDeal(dealer)!, dealer, receiver, epochSecret, true) ===
+        undefined,
+    );
+    throw new OmegaError(
+      'BAD_SHARE',
+      bad.length > 0
+        ? `shares to ${me} from qualified dealers ${bad.join(', ')} are bad`
+        : `the derived shares of ${me} do not match the public shares`,
+      { culprits: bad },
+    );
+  }
   return { index: me, signing: sums.signing, ibe: sums.ibe, certificate: sums.certificate };
 }

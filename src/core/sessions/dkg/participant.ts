@@ -24,6 +24,7 @@ import {
   badKeyShares,
   commitKey,
   dealEncryptionContext,
+  findBadShares,
   keyField,
   parseSharePlaintext,
   pokContext,
@@ -191,27 +192,33 @@ export function complaintsFor(session: DkgSession, me: number, epochSecret: bigi
   }
   const receiver = checkEpochSecret(session, me, epochSecret);
   const disqualified = new Set(session.disqualified().map((d) => d.dealer));
-  const out: Uint8Array[] = [];
-  for (const dealer of session.candidates()) {
-    if (dealer === me || disqualified.has(dealer)) continue;
-    const deal = session.candidateDeal(dealer)!;
-    if (openShares(session, deal, dealer, receiver, epochSecret, true) !== undefined) continue;
-    const rng = deterministicRandom(
+  const dealers = session.candidates().filter((d) => d !== me && !disqualified.has(d));
+  const secretStream = (tag: string, dealer: number) =>
+    deterministicRandom(
       sha256(
-        lengthPrefixed(
-          utf8('omega/dkg/complaint-nonce/v1'),
-          RISTRETTO255.field.encode(epochSecret),
-          session.sessionId,
-          u32be(dealer),
-        ),
+        lengthPrefixed(utf8(tag), RISTRETTO255.field.encode(epochSecret), session.sessionId, u32be(dealer)),
       ),
     );
+  // Decrypt every share first, then check all of them in one batch (deal.ts findBadShares).
+  const complainAbout: number[] = [];
+  const opened: { dealer: number; deal: CheckedDeal; shares: KeyShares }[] = [];
+  for (const dealer of dealers) {
+    const deal = session.candidateDeal(dealer)!;
+    const shares = openShares(session, deal, dealer, receiver, epochSecret, false);
+    if (shares === undefined) complainAbout.push(dealer);
+    else opened.push({ dealer, deal, shares });
+  }
+  const weights = secretStream('omega/dkg/batch-weights/v1', 0);
+  for (const k of findBadShares(session.backend, me, opened, weights)) complainAbout.push(opened[k]!.dealer);
+  const out: Uint8Array[] = [];
+  for (const dealer of dealers.filter((d) => complainAbout.includes(d))) {
+    const deal = session.candidateDeal(dealer)!;
     const disclosure = disclosePairwiseKey(
       dealEncryptionContext(session.sessionId, dealer),
       receiver,
       epochSecret,
       deal.message.ephemeral,
-      rng,
+      secretStream('omega/dkg/complaint-nonce/v1', dealer),
     );
     out.push(
       encodeComplaint({ sessionId: session.sessionId, dealer, key: disclosure.key, proof: disclosure.proof }),

@@ -1,7 +1,8 @@
 /**
  * `npm run sim:dkg -- --seed S` replays one DKG simulator run; `--seeds N` runs N seeds (prefix `--base`).
  * `--n 4|7|...` pins the committee size, `--byzantine bad-share,silent,...` the Byzantine behaviours,
- * `--rushing` makes Byzantine transactions includable at once.
+ * `--rushing` makes Byzantine transactions includable at once, `--partition` holds back t+1 correct deals
+ * in attempt 0 (it aborts; attempt 1 must succeed).
  * Every run prints its seed and parameters; the exit code is 1 if any checker found a violation.
  */
 import { loadBlsBackend } from '../src/crypto/bls/load.js';
@@ -13,7 +14,7 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-const overrides: { n?: number; byzantine?: DkgByzantineKind[]; rushing?: boolean } = {};
+const overrides: { n?: number; byzantine?: DkgByzantineKind[]; rushing?: boolean; partition?: boolean } = {};
 const n = arg('n');
 if (n !== undefined) overrides.n = Number(n);
 const byz = arg('byzantine');
@@ -25,6 +26,7 @@ if (byz !== undefined) {
   overrides.byzantine = kinds as DkgByzantineKind[];
 }
 if (process.argv.includes('--rushing')) overrides.rushing = true;
+if (process.argv.includes('--partition')) overrides.partition = true;
 const backend = await loadBlsBackend({ prefer: (arg('backend') as 'mcl' | 'noble' | undefined) ?? 'auto' });
 const seed = arg('seed');
 const seeds = Number(arg('seeds') ?? (seed === undefined ? 50 : 1));

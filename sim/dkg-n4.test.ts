@@ -45,6 +45,15 @@ it.each(DKG_BYZANTINE_KINDS.map((k) => [k]))(
   60_000,
 );
 
+it('n = 4, a partition holds back t+1 deals in attempt 0: it aborts, stale transactions are refused, attempt 1 succeeds', () => {
+  const seed = 'ci-dkg-n4-partition';
+  const r = simulateDkg(dkgParamsFromSeed(seed, { n: 4, byzantine: [], partition: true }), backend);
+  expect(failures([r], () => `npm run sim:dkg -- --seed ${seed} --n 4 --byzantine none --partition`)).toEqual(
+    [],
+  );
+  expect(r.attempts).toBe(2);
+}, 60_000);
+
 it('n = 4, 10 random seeds: every checker passes', () => {
   const reports = Array.from({ length: 10 }, (_, i) =>
     simulateDkg(dkgParamsFromSeed(`ci-dkg-n4-${i}`, { n: 4 }), backend),

@@ -80,6 +80,9 @@ export interface DkgSimParams {
   readonly txPerBlockMax: number;
   /** Rushing adversary: Byzantine transactions are includable at once (so bad deals become candidates). */
   readonly rushing: boolean;
+  /** A partition delays the deals of `partitioned` (t+1 correct replicas) in attempt 0 past its window. */
+  readonly partition: boolean;
+  readonly partitioned: readonly number[];
 }
 
 export interface DkgSimReport {
@@ -106,7 +109,12 @@ interface Tx {
 /** Draws a run's parameters from its seed (t = ⌊(n−1)/3⌋, up to t Byzantine replicas). */
 export function dkgParamsFromSeed(
   seed: string,
-  overrides: { n?: number; byzantine?: readonly DkgByzantineKind[]; rushing?: boolean } = {},
+  overrides: {
+    n?: number;
+    byzantine?: readonly DkgByzantineKind[];
+    rushing?: boolean;
+    partition?: boolean;
+  } = {},
 ): DkgSimParams {
   const rng = new Rng(`${seed}/params`);
   const n = overrides.n ?? rng.pick([4, 7]);
@@ -131,6 +139,8 @@ export function dkgParamsFromSeed(
     blockIntervalMs: [rng.int(100, 400), rng.int(500, 1_200)],
     txPerBlockMax: rng.int(2, 2 * n),
     rushing: overrides.rushing ?? rng.chance(0.5),
+    partition: overrides.partition ?? rng.chance(0.15),
+    partitioned: rng.shuffle([...correct]).slice(0, t + 1),
   };
 }
 
@@ -140,13 +150,13 @@ export function describeDkgRun(r: DkgSimReport): string {
   const byz = [...p.byzantine].map(([i, k]) => `${i}:${k}`).join(',') || 'none';
   return (
     `${r.violations.length === 0 ? 'ok  ' : 'FAIL'} seed=${p.seed} n=${p.n} t=${p.t} byzantine=[${byz}] ` +
-    `${p.rushing ? 'rushing ' : ''}attempts=${r.attempts} blocks=${r.blocks} qual=[${r.qual?.join(',') ?? ''}] ` +
+    `${p.rushing ? 'rushing ' : ''}${p.partition ? `partition=[${p.partitioned.join(',')}] ` : ''}attempts=${r.attempts} blocks=${r.blocks} qual=[${r.qual?.join(',') ?? ''}] ` +
     `disqualified=[${r.disqualified.join(',')}] flagged=[${r.flagged.join(',')}]`
   );
 }
 
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const MAX_BLOCKS = 400;
+const MAX_BLOCKS = 1_000;
 const MAX_ATTEMPTS = 3;
 
 /** Runs one seeded DKG and checks it (see the module comment). Never throws for a protocol failure. */
@@ -165,6 +175,9 @@ export function simulateDkg(p: DkgSimParams, backend: BlsBackend): DkgSimReport 
   let seq = 0;
   let attempt = 0;
   let blocks = 0;
+  // The mempool outlives an attempt: late transactions of an aborted attempt reach the next session,
+  // which must refuse them (DKG_WRONG_SESSION) without blaming anyone.
+  let pool: Tx[] = [];
   let final: { session: DkgSession; epochKeys: EpochKeyPair[]; shares: Map<number, DkgShares> } | undefined;
 
   attempts: for (; attempt < MAX_ATTEMPTS; attempt++) {
@@ -187,9 +200,11 @@ export function simulateDkg(p: DkgSimParams, backend: BlsBackend): DkgSimReport 
     const complained = new Set<number>();
     const shares = new Map<number, DkgShares>();
     let restarted = false;
-    let pool: Tx[] = [];
     const post = (kind: TxKind, from: number, body: Uint8Array) => {
-      const delay = rng.int(0, p.postDelayMsMax);
+      // A partition during the first attempt holds back the deals of t+1 correct replicas past the
+      // dealing window: the candidate set cannot fill, the session aborts, attempt 1 succeeds.
+      const partitioned = p.partition && attempt === 0 && kind === 'deal' && p.partitioned.includes(from);
+      const delay = rng.int(0, p.postDelayMsMax) + (partitioned ? 70_000 : 0);
       pool.push({
         kind,
         from,
@@ -324,6 +339,7 @@ export function simulateDkg(p: DkgSimParams, backend: BlsBackend): DkgSimReport 
     violations,
     ...extra,
   });
+  if (p.partition && attempt === 0) violations.push('the partition of attempt 0 did not abort it');
   if (final === undefined) {
     if (violations.length === 0) violations.push('the DKG did not finish');
     return report();

@@ -217,9 +217,8 @@ export class DkgSession {
 
   private checkSession(from: number, sessionId: Uint8Array): void {
     if (!equalBytes(sessionId, this.sessionId)) {
-      throw new OmegaError('DKG_WRONG_SESSION', `transaction from ${from} is for another DKG session`, {
-        culprits: [from],
-      });
+      // No culprit: a late transaction of an earlier attempt is not misbehaviour of its sender.
+      throw new OmegaError('DKG_WRONG_SESSION', `transaction from ${from} is for another DKG session`);
     }
   }
 

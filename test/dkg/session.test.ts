@@ -567,6 +567,16 @@ describe('COMPLAINT', () => {
     expect(() => complaintsFor(d, 2, keys[1]!.secretKey)).toThrow('DKG_WRONG_PHASE');
   });
 
+  it('complaintsFor is idempotent: after its complaint is in, a re-run (restart) produces none', () => {
+    const { s, next } = withBadDealer();
+    const blk = next();
+    s.onBlock(blk);
+    const [body] = complaintsFor(s, 4, keys[3]!.secretKey);
+    s.applyComplaint(4, body!, blk);
+    expect(complaintsFor(s, 4, keys[3]!.secretKey)).toEqual([]);
+    expect(s.complaints()).toEqual([{ complainer: 4, dealer: 2 }]);
+  });
+
   it('aborts when fewer than t+1 dealers qualify', () => {
     const next = blocks();
     const s = sessionDealing(b, params(N, T), keys, next);
@@ -598,6 +608,30 @@ describe('COMPLAINT', () => {
     expect(isOmegaError(err, 'BAD_SHARE')).toBe(true);
     expect((err as { culprits: number[] }).culprits).toEqual([2]);
     deriveShares(s, 1, keys[0]!.secretKey);
+  });
+});
+
+describe('backends', () => {
+  it('a replica on noble and a replica on mcl reach byte-identical states and keys', async () => {
+    const { nobleBackend } = await import('../../src/crypto/bls/noble.js');
+    const keys = epochKeys(N);
+    const run = (backend: BlsBackend) => {
+      const next = blocks();
+      const s = sessionDealing(backend, params(N, T), keys, next);
+      const blk = next();
+      s.onBlock(blk);
+      s.applyDeal(2, craftDeal(s, 2, deterministicRandom('nb2'), { kind: 'bad-share', receiver: 1 }), blk);
+      for (const d of [3, 4]) s.applyDeal(d, makeDealBody(s, d, deterministicRandom(`nb${d}`)), blk);
+      complainAll(s, keys, next);
+      s.onBlock(next(5_000));
+      return s;
+    };
+    const a = run(b);
+    const c = run(nobleBackend);
+    expect(a.phase).toBe('done');
+    expect(toHex(c.snapshot())).toBe(toHex(a.snapshot()));
+    expect(c.result()).toEqual(a.result());
+    expect(deriveShares(c, 3, keys[2]!.secretKey)).toEqual(deriveShares(a, 3, keys[2]!.secretKey));
   });
 });
 

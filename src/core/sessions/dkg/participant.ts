@@ -175,7 +175,8 @@ function openShares(
 }
 
 /**
- * Complaint bodies against every candidate (other than `me`, not yet disqualified) whose share to `me`
+ * Complaint bodies against every candidate (other than `me`, not yet disqualified, not yet complained
+ * about by `me`) whose share to `me`
  * does not decrypt, is malformed, or does not match its commitments. Each discloses only the one pairwise
  * key K = esk·R of that deal, with a DLEQ proof (share-encryption.ts). Call in phase 'complaints'.
  *
@@ -192,7 +193,15 @@ export function complaintsFor(session: DkgSession, me: number, epochSecret: bigi
   }
   const receiver = checkEpochSecret(session, me, epochSecret);
   const disqualified = new Set(session.disqualified().map((d) => d.dealer));
-  const dealers = session.candidates().filter((d) => d !== me && !disqualified.has(d));
+  // Dealers already complained about by `me` are skipped, so a restarted replica re-running this posts
+  // nothing twice.
+  const done = new Set(
+    session
+      .complaints()
+      .filter((c) => c.complainer === me)
+      .map((c) => c.dealer),
+  );
+  const dealers = session.candidates().filter((d) => d !== me && !disqualified.has(d) && !done.has(d));
   const secretStream = (tag: string, dealer: number) =>
     deterministicRandom(
       sha256(

@@ -176,6 +176,11 @@ export class DkgSession {
     return this.flags.map((f) => ({ ...f }));
   }
 
+  /** Accepted complaints (complainer, dealer), in log order: at most one per pair. */
+  complaints(): readonly { complainer: number; dealer: number }[] {
+    return this.complaintLog.map((c) => ({ ...c }));
+  }
+
   /** The public keys, once phase === 'done'. */
   result(): DkgResult | undefined {
     return this.resultValue;

@@ -30,16 +30,19 @@ import {
   dealEncryptionContext,
   decodeComplaint,
   decodeDeal,
+  decodeDkgResult,
   deriveShares,
   dkgSessionId,
   encodeComplaint,
   encodeDeal,
+  encodeDkgResult,
   encodeEpochKey,
   makeDealBody,
   makeEpochKeyBody,
   pokContext,
   proveKey,
   randomDealPolynomials,
+  serviceKeyFingerprint,
   sharePlaintext,
   verifyKeyProof,
 } from '../../src/core/sessions/dkg/index.js';
@@ -222,6 +225,35 @@ describe('DKG happy path (n=4, t=1)', () => {
     expect(restored.result()).toEqual(s.result());
     const again = deriveShares(restored, 2, keys[1]!.secretKey);
     expect(again).toEqual(shares[1]);
+  });
+
+  it('encodes its result canonically, and the decoder refuses any inconsistent key', () => {
+    const r = s.result()!;
+    const bytes = encodeDkgResult(r);
+    expect(decodeDkgResult(bytes, b)).toEqual(r);
+    expect(toHex(encodeDkgResult(decodeDkgResult(bytes, b)))).toBe(toHex(bytes));
+    const swap = <T>(xs: readonly T[], i: number, j: number): T[] => {
+      const out = [...xs];
+      [out[i], out[j]] = [out[j]!, out[i]!];
+      return out;
+    };
+    const bad = [
+      { ...r, qual: [3, 1, 4] },
+      { ...r, qual: [1] },
+      { ...r, signing: { ...r.signing, publicShares: swap(r.signing.publicShares, 0, 3) } },
+      { ...r, ibe: { ...r.ibe, publicKey: r.signing.publicKey } },
+      { ...r, certificate: { ...r.certificate, publicShares: swap(r.certificate.publicShares, 1, 2) } },
+    ];
+    for (const x of bad)
+      expect(() => decodeDkgResult(encodeDkgResult(x), b)).toThrow(/BAD_COMMITMENTS|INVALID_ARGUMENT/);
+    expect(() => decodeDkgResult(new Uint8Array([...bytes, 0]), b)).toThrow('INVALID_ENCODING');
+    expect(() => decodeDkgResult(bytes.subarray(0, 100), b)).toThrow('INVALID_ENCODING');
+    const v2 = bytes.slice();
+    v2[0] = 2;
+    expect(() => decodeDkgResult(v2, b)).toThrow('UNSUPPORTED_VERSION');
+    const fp = serviceKeyFingerprint('signing', r.signing.publicKey);
+    expect(fp).toMatch(/^([0-9a-f]{4}:){7}[0-9a-f]{4}$/);
+    expect(serviceKeyFingerprint('ibe', r.signing.publicKey)).not.toBe(fp);
   });
 
   it('refuses to derive shares with another epoch secret', () => {

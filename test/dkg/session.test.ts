@@ -93,6 +93,23 @@ describe('DKG parameters and session id', () => {
     expect(ids.has(sid)).toBe(false);
   });
 
+  it('the session id is SHA-256 of the documented encoding (vector computed independently, in Python)', () => {
+    const committee = [1, 2, 3, 4].map((i) => new Uint8Array(32).fill(i));
+    const p = {
+      chainId: 'omega-vector',
+      epoch: 3,
+      attempt: 1,
+      committee,
+      threshold: 1,
+      complaintWindowMs: 5000,
+      dealingWindowMs: 60000,
+    };
+    const sid = dkgSessionId(p);
+    expect(toHex(sid)).toBe('141b279159300dd7bca1b25076c9fcc761c0fa5e185436df5fe054b1103aa4da');
+    const epk = RISTRETTO255.encode(RISTRETTO255.mulBase(7n));
+    expect(toHex(encodeEpochKey({ sessionId: sid, epochKey: epk }))).toBe(`01${toHex(sid)}${toHex(epk)}`);
+  });
+
   it('refuses parameters that cannot produce a usable key', () => {
     const p = params(N, T);
     const bad: [object, string][] = [

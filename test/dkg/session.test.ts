@@ -30,16 +30,19 @@ import {
   dealEncryptionContext,
   decodeComplaint,
   decodeDeal,
+  decodeDkgResult,
   deriveShares,
   dkgSessionId,
   encodeComplaint,
   encodeDeal,
+  encodeDkgResult,
   encodeEpochKey,
   makeDealBody,
   makeEpochKeyBody,
   pokContext,
   proveKey,
   randomDealPolynomials,
+  serviceKeyFingerprint,
   sharePlaintext,
   verifyKeyProof,
 } from '../../src/core/sessions/dkg/index.js';
@@ -88,6 +91,23 @@ describe('DKG parameters and session id', () => {
     const ids = new Set(variants.map((v) => toHex(dkgSessionId({ ...p, ...v }))));
     expect(ids.size).toBe(variants.length);
     expect(ids.has(sid)).toBe(false);
+  });
+
+  it('the session id is SHA-256 of the documented encoding (vector computed independently, in Python)', () => {
+    const committee = [1, 2, 3, 4].map((i) => new Uint8Array(32).fill(i));
+    const p = {
+      chainId: 'omega-vector',
+      epoch: 3,
+      attempt: 1,
+      committee,
+      threshold: 1,
+      complaintWindowMs: 5000,
+      dealingWindowMs: 60000,
+    };
+    const sid = dkgSessionId(p);
+    expect(toHex(sid)).toBe('141b279159300dd7bca1b25076c9fcc761c0fa5e185436df5fe054b1103aa4da');
+    const epk = RISTRETTO255.encode(RISTRETTO255.mulBase(7n));
+    expect(toHex(encodeEpochKey({ sessionId: sid, epochKey: epk }))).toBe(`01${toHex(sid)}${toHex(epk)}`);
   });
 
   it('refuses parameters that cannot produce a usable key', () => {
@@ -224,6 +244,35 @@ describe('DKG happy path (n=4, t=1)', () => {
     expect(again).toEqual(shares[1]);
   });
 
+  it('encodes its result canonically, and the decoder refuses any inconsistent key', () => {
+    const r = s.result()!;
+    const bytes = encodeDkgResult(r);
+    expect(decodeDkgResult(bytes, b)).toEqual(r);
+    expect(toHex(encodeDkgResult(decodeDkgResult(bytes, b)))).toBe(toHex(bytes));
+    const swap = <T>(xs: readonly T[], i: number, j: number): T[] => {
+      const out = [...xs];
+      [out[i], out[j]] = [out[j]!, out[i]!];
+      return out;
+    };
+    const bad = [
+      { ...r, qual: [3, 1, 4] },
+      { ...r, qual: [1] },
+      { ...r, signing: { ...r.signing, publicShares: swap(r.signing.publicShares, 0, 3) } },
+      { ...r, ibe: { ...r.ibe, publicKey: r.signing.publicKey } },
+      { ...r, certificate: { ...r.certificate, publicShares: swap(r.certificate.publicShares, 1, 2) } },
+    ];
+    for (const x of bad)
+      expect(() => decodeDkgResult(encodeDkgResult(x), b)).toThrow(/BAD_COMMITMENTS|INVALID_ARGUMENT/);
+    expect(() => decodeDkgResult(new Uint8Array([...bytes, 0]), b)).toThrow('INVALID_ENCODING');
+    expect(() => decodeDkgResult(bytes.subarray(0, 100), b)).toThrow('INVALID_ENCODING');
+    const v2 = bytes.slice();
+    v2[0] = 2;
+    expect(() => decodeDkgResult(v2, b)).toThrow('UNSUPPORTED_VERSION');
+    const fp = serviceKeyFingerprint('signing', r.signing.publicKey);
+    expect(fp).toMatch(/^([0-9a-f]{4}:){7}[0-9a-f]{4}$/);
+    expect(serviceKeyFingerprint('ibe', r.signing.publicKey)).not.toBe(fp);
+  });
+
   it('refuses to derive shares with another epoch secret', () => {
     expect(() => deriveShares(s, 1, keys[1]!.secretKey)).toThrow('INVALID_ARGUMENT');
     expect(() => deriveShares(s, 5, keys[1]!.secretKey)).toThrow('DKG_NOT_MEMBER');
@@ -251,7 +300,7 @@ describe('EPOCH_KEY', () => {
     const offCurve = encodeEpochKey({ sessionId: s.sessionId, epochKey: new Uint8Array(32).fill(0xff) });
     rejects(s, () => s.applyEpochKey(1, offCurve, blk), 'NOT_ON_CURVE', [1]);
     const other = Session.start(params(N, T, { attempt: 1 }), b);
-    rejects(s, () => s.applyEpochKey(1, makeEpochKeyBody(other, keys[0]!), blk), 'DKG_WRONG_SESSION', [1]);
+    rejects(s, () => s.applyEpochKey(1, makeEpochKeyBody(other, keys[0]!), blk), 'DKG_WRONG_SESSION', []);
     rejects(s, () => s.applyEpochKey(1, body.subarray(0, 40), blk), 'INVALID_ENCODING', [1]);
     rejects(s, () => s.applyEpochKey(1, new Uint8Array([...body, 0]), blk), 'INVALID_ENCODING', [1]);
     const wrongKind = body.slice();
@@ -361,7 +410,7 @@ describe('DEAL', () => {
     const s0 = sessionDealing(b, p0, keys, blocks());
     const s1 = sessionDealing(b, { ...p0, attempt: 1 }, keys, blocks());
     const body = makeDealBody(s0, 1, deterministicRandom('r'));
-    rejects(s1, () => s1.applyDeal(1, body, { height: 9, timeMs: 1_000_600 }), 'DKG_WRONG_SESSION', [1]);
+    rejects(s1, () => s1.applyDeal(1, body, { height: 9, timeMs: 1_000_600 }), 'DKG_WRONG_SESSION', []);
   });
 
   it('equivocation: only the first deal of a dealer counts', () => {
@@ -548,7 +597,7 @@ describe('COMPLAINT', () => {
       () =>
         s.applyComplaint(4, encodeComplaint({ ...decodeComplaint(body!), sessionId: other.sessionId }), blk),
       'DKG_WRONG_SESSION',
-      [4],
+      [],
     );
     rejects(
       s,
@@ -565,6 +614,16 @@ describe('COMPLAINT', () => {
     const early = encodeComplaint({ ...decodeComplaint(body!), sessionId: d.sessionId, dealer: 1 });
     rejects(d, () => d.applyComplaint(2, early, { height: 5, timeMs: 1_000_600 }), 'DKG_WRONG_PHASE');
     expect(() => complaintsFor(d, 2, keys[1]!.secretKey)).toThrow('DKG_WRONG_PHASE');
+  });
+
+  it('complaintsFor is idempotent: after its complaint is in, a re-run (restart) produces none', () => {
+    const { s, next } = withBadDealer();
+    const blk = next();
+    s.onBlock(blk);
+    const [body] = complaintsFor(s, 4, keys[3]!.secretKey);
+    s.applyComplaint(4, body!, blk);
+    expect(complaintsFor(s, 4, keys[3]!.secretKey)).toEqual([]);
+    expect(s.complaints()).toEqual([{ complainer: 4, dealer: 2 }]);
   });
 
   it('aborts when fewer than t+1 dealers qualify', () => {
@@ -598,6 +657,30 @@ describe('COMPLAINT', () => {
     expect(isOmegaError(err, 'BAD_SHARE')).toBe(true);
     expect((err as { culprits: number[] }).culprits).toEqual([2]);
     deriveShares(s, 1, keys[0]!.secretKey);
+  });
+});
+
+describe('backends', () => {
+  it('a replica on noble and a replica on mcl reach byte-identical states and keys', async () => {
+    const { nobleBackend } = await import('../../src/crypto/bls/noble.js');
+    const keys = epochKeys(N);
+    const run = (backend: BlsBackend) => {
+      const next = blocks();
+      const s = sessionDealing(backend, params(N, T), keys, next);
+      const blk = next();
+      s.onBlock(blk);
+      s.applyDeal(2, craftDeal(s, 2, deterministicRandom('nb2'), { kind: 'bad-share', receiver: 1 }), blk);
+      for (const d of [3, 4]) s.applyDeal(d, makeDealBody(s, d, deterministicRandom(`nb${d}`)), blk);
+      complainAll(s, keys, next);
+      s.onBlock(next(5_000));
+      return s;
+    };
+    const a = run(b);
+    const c = run(nobleBackend);
+    expect(a.phase).toBe('done');
+    expect(toHex(c.snapshot())).toBe(toHex(a.snapshot()));
+    expect(c.result()).toEqual(a.result());
+    expect(deriveShares(c, 3, keys[2]!.secretKey)).toEqual(deriveShares(a, 3, keys[2]!.secretKey));
   });
 });
 

@@ -9,8 +9,9 @@
  * arithmetic, whose decoder rejects small- and mixed-order points (research/protocol-design.md §2.3).
  */
 import type { BlsBackend } from '../../../crypto/bls/backend.js';
+import { MAX_TERMS } from '../../../crypto/bls/backend.js';
 import { BLS_FR } from '../../../crypto/bls/threshold.js';
-import { equalBytes } from '../../../crypto/bytes.js';
+import { bytesToBigintBE, equalBytes } from '../../../crypto/bytes.js';
 import type { ScalarField } from '../../../crypto/field.js';
 import { shareIndex } from '../../../crypto/field.js';
 import type { EdPoint } from '../../../crypto/group.js';
@@ -277,4 +278,63 @@ export function badKeyShares(
     if (!ok) bad.push(key);
   }
   return bad;
+}
+
+/** One receiver's opened shares of one deal, for {@link findBadShares}. */
+export interface OpenedShares {
+  readonly deal: CheckedDeal;
+  readonly shares: KeyShares;
+}
+
+/**
+ * The positions (ascending) of the items whose shares to `receiver` fail the Feldman check, for a
+ * receiver checking its own (secret) shares of many deals. The two G2 keys are checked with a random
+ * linear combination over all deals (Bellare–Garay–Rabin small-exponent batching, as `vss.ts`
+ * `batchVerifyShares`): (Σ_i ρ_i s_i)·g2 == Σ_i Σ_k (ρ_i j^k)·C_ik — one constant-time multiplication and
+ * one multi-scalar multiplication per key instead of one check per deal; a bad share passes with
+ * probability ≤ 2^-128. A failing batch falls back to per-deal checks. `weights` gives 16 fresh bytes per
+ * call (the dealers must not predict them; the deals are fixed in the log before they are drawn).
+ */
+export function findBadShares(
+  backend: BlsBackend,
+  receiver: number,
+  items: readonly OpenedShares[],
+  weights: RandomSource,
+): number[] {
+  const j = shareIndex(receiver);
+  const bad = new Set<number>();
+  if (items.length === 0) return [];
+  const t = items[0]!.deal.commitments.signing.length - 1;
+  const pw = powers(j, t);
+  // Chunks that keep every multi-scalar multiplication within the backend's term limit.
+  const perChunk = Math.max(1, Math.floor(MAX_TERMS / (t + 1)));
+  for (let start = 0; start < items.length; start += perChunk) {
+    const chunk = items.slice(start, start + perChunk);
+    for (const key of ['signing', 'ibe'] as const) {
+      let lhs = 0n;
+      const points: Uint8Array[] = [];
+      const scalars: bigint[] = [];
+      for (const item of chunk) {
+        const rho = bytesToBigintBE(weights(16)) + 1n;
+        lhs = BLS_FR.add(lhs, BLS_FR.mul(rho, item.shares[key]));
+        item.deal.commitments[key].forEach((c, k) => {
+          points.push(c);
+          scalars.push(BLS_FR.mul(rho, pw[k]!));
+        });
+      }
+      if (equalBytes(backend.g2MulBase(lhs), backend.g2Lincomb(points, scalars))) continue;
+      chunk.forEach((item, k) => {
+        if (badKeyShares(backend, item.deal, j, item.shares, true).includes(key)) bad.add(start + k);
+      });
+    }
+  }
+  // The certificate key on ed25519: per deal (Horner with the small index j is cheap there).
+  items.forEach((item, k) => {
+    const expected = item.deal.certificatePoints.reduceRight(
+      (acc, c) => ED25519.add(ED25519.mulPublic(acc, BigInt(j)), c),
+      ED25519.identity,
+    );
+    if (!ED25519.equals(ED25519.mulBase(item.shares.certificate), expected)) bad.add(k);
+  });
+  return [...bad].sort((a, b) => a - b);
 }

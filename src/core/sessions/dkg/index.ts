@@ -36,3 +36,4 @@ export {
   makeDealBody,
   makeEpochKeyBody,
 } from './participant.js';
+export { decodeDkgResult, encodeDkgResult, serviceKeyFingerprint } from './result.js';

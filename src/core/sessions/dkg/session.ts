@@ -176,6 +176,11 @@ export class DkgSession {
     return this.flags.map((f) => ({ ...f }));
   }
 
+  /** Accepted complaints (complainer, dealer), in log order: at most one per pair. */
+  complaints(): readonly { complainer: number; dealer: number }[] {
+    return this.complaintLog.map((c) => ({ ...c }));
+  }
+
   /** The public keys, once phase === 'done'. */
   result(): DkgResult | undefined {
     return this.resultValue;
@@ -217,9 +222,8 @@ export class DkgSession {
 
   private checkSession(from: number, sessionId: Uint8Array): void {
     if (!equalBytes(sessionId, this.sessionId)) {
-      throw new OmegaError('DKG_WRONG_SESSION', `transaction from ${from} is for another DKG session`, {
-        culprits: [from],
-      });
+      // No culprit: a late transaction of an earlier attempt is not misbehaviour of its sender.
+      throw new OmegaError('DKG_WRONG_SESSION', `transaction from ${from} is for another DKG session`);
     }
   }
 

@@ -276,9 +276,9 @@ describe('registry keys: proof of possession', () => {
     checkProofOfPossession(testKey('x25519').info, chain, 'alice', undefined, nodeKeySignatureVerify);
   });
   it('principal names: accepted and rejected forms (INVALID_PRINCIPAL_NAME)', () => {
-    for (const ok of ['alice', 'www.example.com', 'bob@example.org', 'urn:x:1', 'a'.repeat(128)])
+    for (const ok of ['alice', 'www.example.com', 'bob@example.org', 'urn:x:1', 'a'.repeat(64)])
       checkPrincipalName(ok);
-    for (const bad of ['', ' alice', '.x', 'a b', 'ü', 'a'.repeat(129), 'x\n'])
+    for (const bad of ['', ' alice', '.x', 'a b', 'ü', 'a'.repeat(65), 'x\n'])
       expectCode(() => checkPrincipalName(bad), 'INVALID_PRINCIPAL_NAME');
   });
 });

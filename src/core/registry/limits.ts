@@ -4,8 +4,8 @@
  * every replica of a cluster must run the same ones.
  */
 export const REGISTRY_LIMITS = {
-  /** Longest principal name, in UTF-8 bytes (it becomes the certificate subject's commonName, ≤ 64 chars in RFC 5280 Appendix A ub-common-name; we allow 128 and use UTF8String). */
-  principalNameBytesMax: 128,
+  /** Longest principal name (ASCII): it is the certificate subject commonName, ub-common-name = 64 (RFC 5280 Appendix A). */
+  principalNameBytesMax: 64,
   /** Longest SubjectPublicKeyInfo accepted (a 4096-bit RSA SPKI is 550 bytes). */
   spkiBytesMax: 1024,
   /** Smallest RSA modulus, in bits (NIST SP 800-131A r2: 2048 bits until 2030). */

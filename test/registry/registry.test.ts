@@ -511,3 +511,21 @@ describe('registry: audit log, snapshots and determinism', () => {
     );
   });
 });
+
+describe('registry: bounded state', () => {
+  it('expired certificates are pruned (signed or still pending), and a new lookup issues afresh', () => {
+    const h = new Harness();
+    h.installCa();
+    h.authorize('alice', 'ed25519');
+    h.register('alice', 'ed25519');
+    h.registry.lookup(h.ctx(), { principal: 'alice', keyType: 'ed25519' });
+    h.signPending();
+    h.registry.lookup(h.ctx(HOUR), { principal: 'alice', keyType: 'ed25519' }); // pending, never signed
+    expect(h.registry.pruneExpiredCertificates(h.timeMs)).toBe(0);
+    expect(h.registry.pruneExpiredCertificates(h.timeMs + 4 * HOUR)).toBe(2);
+    expect(h.registry.pendingSignatures()).toHaveLength(0);
+    expect(h.registry.lookup(h.ctx(4 * HOUR), { principal: 'alice', keyType: 'ed25519' }).status).toBe(
+      'pending',
+    );
+  });
+});

@@ -198,6 +198,8 @@ export class PublicKeyRegistry {
   private readonly certIndex = new Map<string, string>();
   /** Signing id (hex) → request, in creation order (replicated: insertion order is block order). */
   private readonly pending = new Map<string, SigningRequest>();
+  /** Signing id (hex) → serial (hex) of the certificate it signs (derived: rebuilt on restore). */
+  private readonly pendingCertificates = new Map<string, string>();
   private ca: CaRecord | undefined;
   private crl: CrlRecord | undefined;
   /** The signed CRL before `crl`, served while `crl` waits for its signature. */
@@ -328,9 +330,10 @@ export class PublicKeyRegistry {
       invariant(this.crl !== undefined && equalBytes(this.crl.tbs, request.tbs), 'pending CRL is the latest');
       this.crl.der = der;
     } else {
-      const cert = [...this.certificates.values()].find((c) => equalBytes(c.tbs, request.tbs));
-      invariant(cert !== undefined, 'pending certificate has a record');
+      const cert = this.certificates.get(this.pendingCertificates.get(toHex(id)) ?? '');
+      invariant(cert !== undefined && equalBytes(cert.tbs, request.tbs), 'pending certificate has a record');
       cert.der = der;
+      this.pendingCertificates.delete(toHex(id));
     }
     return der;
   }
@@ -538,6 +541,7 @@ export class PublicKeyRegistry {
       der: undefined,
     });
     this.certIndex.set(indexKey, toHex(serial));
+    this.pendingCertificates.set(toHex(request.id), toHex(serial));
     this.audit.append(
       ctx.height,
       ctx.timeMs,
@@ -616,6 +620,7 @@ export class PublicKeyRegistry {
     for (const [serialHex, c] of this.certificates) {
       if (c.der === undefined && toHex(c.digest) === digestHex) {
         this.pending.delete(toHex(sha256(c.tbs)));
+        this.pendingCertificates.delete(toHex(sha256(c.tbs)));
         this.certificates.delete(serialHex);
         this.certIndex.delete(certIndexKey(c.principal, c.digest, c.notBeforeMs, c.notAfterMs));
       }
@@ -733,17 +738,23 @@ export class PublicKeyRegistry {
   }
 
   /**
-   * Drops certificates that expired before `timeMs` and no CRL needs (an expired certificate is never
-   * listed, RFC 5280 §3.3). Deterministic; the replica calls it at a fixed block schedule.
+   * Drops certificates that expired before `timeMs`: no CRL lists an expired certificate (RFC 5280 §3.3,
+   * and issueCrl skips them), and no lookup serves one. A certificate that expired while still waiting for
+   * its signature is dropped with its signing request (it would be useless once signed). Deterministic;
+   * the replica calls it at a fixed block schedule (O(certificates) per call).
    */
   pruneExpiredCertificates(timeMs: number): number {
     let dropped = 0;
     for (const [serialHex, c] of this.certificates) {
-      if (c.notAfterMs < timeMs && c.der !== undefined) {
-        this.certificates.delete(serialHex);
-        this.certIndex.delete(certIndexKey(c.principal, c.digest, c.notBeforeMs, c.notAfterMs));
-        dropped++;
+      if (c.notAfterMs >= timeMs) continue;
+      if (c.der === undefined) {
+        const id = toHex(sha256(c.tbs));
+        this.pending.delete(id);
+        this.pendingCertificates.delete(id);
       }
+      this.certificates.delete(serialHex);
+      this.certIndex.delete(certIndexKey(c.principal, c.digest, c.notBeforeMs, c.notAfterMs));
+      dropped++;
     }
     return dropped;
   }
@@ -900,6 +911,7 @@ export class PublicKeyRegistry {
     for (const c of certs) {
       reg.certificates.set(toHex(c.serial), c);
       reg.certIndex.set(certIndexKey(c.principal, c.digest, c.notBeforeMs, c.notAfterMs), toHex(c.serial));
+      if (c.der === undefined) reg.pendingCertificates.set(toHex(sha256(c.tbs)), toHex(c.serial));
     }
     const pending = r.array(L.pendingSignaturesMax, (rr) => {
       const code = rr.u8();
@@ -910,7 +922,12 @@ export class PublicKeyRegistry {
       const tbs = rr.bytes(8192);
       return { id: sha256(tbs), kind, tbs };
     });
-    for (const p of pending) reg.pending.set(toHex(p.id), p);
+    for (const p of pending) {
+      if (p.kind === 'certificate' && !reg.pendingCertificates.has(toHex(p.id))) {
+        throw new OmegaError('INVALID_ENCODING', 'snapshot: a pending certificate has no record');
+      }
+      reg.pending.set(toHex(p.id), p);
+    }
     const ca = r.optional((rr) => {
       const publicKey = rr.fixed(32);
       const notBeforeMs = rr.u64Number();

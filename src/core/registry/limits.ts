@@ -12,7 +12,7 @@ export const REGISTRY_LIMITS = {
   rsaModulusBitsMin: 2048,
   /**
    * Largest RSA modulus, in bits. Bounds the cost of the Omega §4.1 prime-power test, which is a modular
-   * exponentiation with a 2·bits exponent (≈ 40 ms at 2048 bits, ≈ 300 ms at 4096 bits in pure BigInt):
+   * exponentiation with a 2·bits exponent (≈ 50 ms at 2048 bits in pure BigInt, docs/performance.md; about 8× that at 4096 bits):
    * it runs inside `apply`, so it must stay bounded.
    */
   rsaModulusBitsMax: 4096,

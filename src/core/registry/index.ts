@@ -12,3 +12,4 @@ export * from './operations.js';
 export * from './registry.js';
 export * from './rsa.js';
 export * from './x509.js';
+export * from './keyfile.js';

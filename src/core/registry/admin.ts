@@ -108,12 +108,14 @@ export function checkPolicy(policy: RegistryPolicy, adminCount: number): void {
   if (!Number.isInteger(k) || k < 1 || k > adminCount) {
     throw new OmegaError('INVALID_POLICY', `admin threshold ${k} must be in 1..${adminCount}`);
   }
-  const inRange = (v: number, lo: number, hi: number): boolean =>
-    Number.isSafeInteger(v) && v >= lo && v <= hi && v % 1000 === 0;
-  if (!inRange(certLifetimeMs, L.certLifetimeMsMin, L.certLifetimeMsMax)) {
-    throw new OmegaError('INVALID_POLICY', 'certificate lifetime out of range (whole seconds)');
+  const inRange = (v: number, lo: number, hi: number, unit: number): boolean =>
+    Number.isSafeInteger(v) && v >= lo && v <= hi && v % unit === 0;
+  // Certificate lifetimes are whole multiples of 2 s, so the half-lifetime windows (registry.ts
+  // certificateWindow) start on whole seconds, which is all X.509 time can express.
+  if (!inRange(certLifetimeMs, L.certLifetimeMsMin, L.certLifetimeMsMax, 2000)) {
+    throw new OmegaError('INVALID_POLICY', 'certificate lifetime out of range (a multiple of 2 s)');
   }
-  if (!inRange(crlLifetimeMs, L.crlLifetimeMsMin, L.crlLifetimeMsMax)) {
+  if (!inRange(crlLifetimeMs, L.crlLifetimeMsMin, L.crlLifetimeMsMax, 1000)) {
     throw new OmegaError('INVALID_POLICY', 'CRL lifetime out of range (whole seconds)');
   }
 }

@@ -886,13 +886,26 @@ export class PublicKeyRegistry {
       return { name, keys };
     });
     sortedCheck(principals.map((p) => p.name));
-    for (const p of principals) reg.principals.set(p.name, p);
+    for (const p of principals) {
+      const current = p.keys.filter((k) => k.status === 'current').map((k) => k.info.type);
+      if (new Set(current).size !== current.length) {
+        throw new OmegaError('INVALID_ENCODING', `snapshot: ${p.name} has two current keys of one type`);
+      }
+      reg.principals.set(p.name, p);
+    }
     const revoked = r.array(L.principalsMax * L.keysPerPrincipalMax, (rr) => ({
       h: toHex(rr.fixed(32)),
       v: { revokedAtMs: rr.u64Number(), reason: rr.u8() },
     }));
     sortedCheck(revoked.map((x) => x.h));
     for (const x of revoked) reg.revoked.set(x.h, x.v);
+    for (const p of principals) {
+      for (const k of p.keys) {
+        if ((k.status === 'revoked') !== reg.revoked.has(toHex(k.info.digest))) {
+          throw new OmegaError('INVALID_ENCODING', 'snapshot: key status disagrees with the revocation list');
+        }
+      }
+    }
     const certs = r.array(1 << 24, (rr) => {
       const serial = rr.fixed(SERIAL_BYTES);
       const principal = rr.string(L.principalNameBytesMax);

@@ -121,6 +121,8 @@ export const ERROR_CODES = {
   UNKNOWN_SIGNING_REQUEST: 'A signature was supplied for a certificate or CRL that is not pending.',
   AUDIT_CHAIN_BROKEN:
     'An audit log does not hash-chain to its head (an entry was removed, altered or reordered).',
+  CERTIFICATE_MISMATCH:
+    'A certificate is not the one the registry would issue: wrong issuer, subject, key, profile, validity or signature.',
 
   // ── HTTP API and SDK (src/api, src/sdk) ─────────────────────────────────────────────────────────
   INVALID_REQUEST:

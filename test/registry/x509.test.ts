@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPublicKey, verify as nodeVerify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import {
   certificateSerial,
   CRL_REASONS,
   toPem,
+  verifyIssuedCertificate,
 } from '../../src/core/registry/x509.js';
 import { isOmegaError } from '../../src/errors.js';
 import { frostCa } from './frost-ca.js';
@@ -230,5 +231,56 @@ describe('CRL signed by FROST (RFC 5280 §5)', () => {
     expect(openssl(['crl', '-in', badPath, '-CAfile', caPath, '-verify', '-noout']).out).not.toContain(
       'verify OK',
     );
+  });
+});
+
+describe('verifyIssuedCertificate: what the SDK checks on a lookup answer', () => {
+  const verify = (pk: Uint8Array, m: Uint8Array, s: Uint8Array): boolean => {
+    const key = createPublicKey({
+      key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pk]),
+      format: 'der',
+      type: 'spki',
+    });
+    return nodeVerify(null, m, key, s);
+  };
+  const at = T0 + 60_000;
+
+  it('accepts a certificate the registry issued, and returns the certified key and validity', () => {
+    const { der, key, serial } = issue('p256');
+    const v = verifyIssuedCertificate(
+      der,
+      { ca: caIdentity, principal: 'p256.example.com', atMs: at, expectedSpki: key.spki },
+      verify,
+    );
+    expect(toHex(v.key.spki)).toBe(toHex(key.spki));
+    expect(toHex(v.serial)).toBe(toHex(serial));
+  });
+
+  it('a forged certificate (signed by another key), another principal, another key, a stale or tampered certificate are CERTIFICATE_MISMATCH', () => {
+    const { der, key, tbs } = issue('ed25519');
+    const forger = frostCa('registry/forger');
+    const forged = assembleSigned('certificate', tbs, forger.sign(tbs));
+    const cases: [Uint8Array, { principal: string; atMs: number; expectedSpki?: Uint8Array }][] = [
+      [forged, { principal: 'ed25519.example.com', atMs: at }],
+      [der, { principal: 'mallory.example.com', atMs: at }],
+      [
+        der,
+        { principal: 'ed25519.example.com', atMs: at, expectedSpki: testKey('ed25519', 'other').info.spki },
+      ],
+      [der, { principal: 'ed25519.example.com', atMs: T0 + 2 * HOUR }],
+      [der.subarray(0, der.length - 1), { principal: 'ed25519.example.com', atMs: at }],
+    ];
+    const flipped = der.slice();
+    flipped[40]! ^= 1;
+    cases.push([flipped, { principal: 'ed25519.example.com', atMs: at }]);
+    for (const [bytes, expected] of cases) {
+      try {
+        verifyIssuedCertificate(bytes, { ca: caIdentity, ...expected }, verify);
+        expect.fail('accepted');
+      } catch (e) {
+        expect(isOmegaError(e, 'CERTIFICATE_MISMATCH'), String(e)).toBe(true);
+      }
+    }
+    expect(key.type).toBe('ed25519');
   });
 });

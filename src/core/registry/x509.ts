@@ -51,8 +51,9 @@ import {
 import { OmegaError, invariant } from '../../errors.js';
 import { equalBytes, lengthPrefixed, u64be, utf8 } from '../../crypto/bytes.js';
 import { ED25519 } from '../../crypto/group.js';
+import type { Ed25519Verify } from '../machine/envelope.js';
 import type { PublicKeyInfo, RegistryKeyType } from './keys.js';
-import { checkPrincipalName, publicKeyFromRaw } from './keys.js';
+import { checkPrincipalName, parsePublicKey, publicKeyFromRaw } from './keys.js';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from './limits.js';
 
 /** id-Ed25519 (RFC 8410 §3); the AlgorithmIdentifier has no parameters. */
@@ -443,4 +444,80 @@ export function toPem(der: Uint8Array, label: 'CERTIFICATE' | 'X509 CRL' | 'PUBL
   b64 = btoa(binary);
   const lines = b64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** What a verified end-entity certificate says. */
+export interface VerifiedCertificate {
+  readonly key: PublicKeyInfo;
+  readonly serial: Uint8Array;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+}
+
+/**
+ * Checks that `der` is exactly a certificate this registry issues for `principal` (what the SDK runs on a
+ * lookup answer, so a replica that returns another key, a forged certificate or a stale one is caught):
+ * DER; Ed25519 signature algorithm; the TBS is byte for byte the one {@link buildCertificateTbs} builds from
+ * (CA, principal, certified key, serial, validity) — so issuer, subject, key usage, identifiers and every
+ * other field follow the profile; the signature verifies under the CA key; `atMs` lies in the validity
+ * period; and, when given, the certified key is `expectedSpki`. Throws CERTIFICATE_MISMATCH.
+ */
+export function verifyIssuedCertificate(
+  der: Uint8Array,
+  expected: { ca: CaIdentity; principal: string; atMs: number; expectedSpki?: Uint8Array },
+  verify: Ed25519Verify,
+): VerifiedCertificate {
+  const mismatch = (why: string, cause?: unknown): OmegaError =>
+    new OmegaError('CERTIFICATE_MISMATCH', why, cause === undefined ? {} : { cause });
+  let cert: Certificate;
+  try {
+    cert = AsnConvert.parse(der, Certificate);
+  } catch (cause) {
+    throw mismatch('not a DER certificate', cause);
+  }
+  if (!equalBytes(new Uint8Array(AsnConvert.serialize(cert)), der) || cert.tbsCertificateRaw === undefined) {
+    throw mismatch('certificate is not canonical DER');
+  }
+  if (cert.signatureAlgorithm.algorithm !== OID_ED25519 || cert.signatureAlgorithm.parameters !== undefined) {
+    throw mismatch('certificate is not signed with Ed25519');
+  }
+  const tbsRaw = new Uint8Array(cert.tbsCertificateRaw);
+  const tbs = cert.tbsCertificate;
+  let key: PublicKeyInfo;
+  try {
+    key = parsePublicKey(new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo)));
+  } catch (cause) {
+    throw mismatch('certified key is not a valid registry key', cause);
+  }
+  if (expected.expectedSpki !== undefined && !equalBytes(key.spki, expected.expectedSpki)) {
+    throw mismatch('certificate certifies another key');
+  }
+  const serial = new Uint8Array(tbs.serialNumber);
+  const notBeforeMs = tbs.validity.notBefore.getTime().getTime();
+  const notAfterMs = tbs.validity.notAfter.getTime().getTime();
+  let rebuilt: Uint8Array;
+  try {
+    rebuilt = buildCertificateTbs({
+      ca: expected.ca,
+      principal: expected.principal,
+      key,
+      serial,
+      notBeforeMs,
+      notAfterMs,
+    });
+  } catch (cause) {
+    throw mismatch('certificate fields are outside the profile', cause);
+  }
+  if (!equalBytes(rebuilt, tbsRaw))
+    throw mismatch('certificate is not the one the registry issues for this principal');
+  let valid = false;
+  try {
+    valid = verify(expected.ca.publicKey, tbsRaw, new Uint8Array(cert.signatureValue));
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw mismatch('certificate signature does not verify under the CA key');
+  if (expected.atMs < notBeforeMs || expected.atMs > notAfterMs)
+    throw mismatch('certificate is not valid at this time');
+  return { key, serial, notBeforeMs, notAfterMs };
 }

@@ -200,6 +200,10 @@ export class PublicKeyRegistry {
   private readonly pending = new Map<string, SigningRequest>();
   /** Signing id (hex) → serial (hex) of the certificate it signs (derived: rebuilt on restore). */
   private readonly pendingCertificates = new Map<string, string>();
+  /** Key digest (hex) → serials (hex) of its certificates (derived index: CRLs and revocations). */
+  private readonly certsByDigest = new Map<string, Set<string>>();
+  /** Key digest (hex) → principals that registered it (derived index: revocations). */
+  private readonly owners = new Map<string, string[]>();
   private ca: CaRecord | undefined;
   private crl: CrlRecord | undefined;
   /** The signed CRL before `crl`, served while `crl` waits for its signature. */
@@ -338,6 +342,34 @@ export class PublicKeyRegistry {
     return der;
   }
 
+  /** Adds a certificate record and its derived indexes (and its pending signing id if unsigned). */
+  private addCertificate(c: CertificateRecord): void {
+    const serialHex = toHex(c.serial);
+    this.certificates.set(serialHex, c);
+    this.certIndex.set(certIndexKey(c.principal, c.digest, c.notBeforeMs, c.notAfterMs), serialHex);
+    const digestHex = toHex(c.digest);
+    const set = this.certsByDigest.get(digestHex) ?? new Set<string>();
+    set.add(serialHex);
+    this.certsByDigest.set(digestHex, set);
+    if (c.der === undefined) this.pendingCertificates.set(toHex(sha256(c.tbs)), serialHex);
+  }
+
+  /** Removes a certificate record, its indexes and, if unsigned, its signing request. */
+  private dropCertificate(serialHex: string): void {
+    const c = this.certificates.get(serialHex);
+    if (c === undefined) return;
+    if (c.der === undefined) {
+      const id = toHex(sha256(c.tbs));
+      this.pending.delete(id);
+      this.pendingCertificates.delete(id);
+    }
+    this.certificates.delete(serialHex);
+    this.certIndex.delete(certIndexKey(c.principal, c.digest, c.notBeforeMs, c.notAfterMs));
+    const set = this.certsByDigest.get(toHex(c.digest));
+    set?.delete(serialHex);
+    if (set !== undefined && set.size === 0) this.certsByDigest.delete(toHex(c.digest));
+  }
+
   private addPending(kind: SigningRequest['kind'], tbs: Uint8Array): SigningRequest {
     if (this.pending.size >= L.pendingSignaturesMax) {
       throw new OmegaError('CAPACITY_EXHAUSTED', 'too many certificates waiting for their signature');
@@ -365,13 +397,16 @@ export class PublicKeyRegistry {
     if (this.ca === undefined) throw new OmegaError('CA_NOT_READY', 'no certificate key yet');
     const thisUpdateMs = toSeconds(ctx.timeMs);
     const nextUpdateMs = thisUpdateMs + this.policyValue.crlLifetimeMs;
-    const entries: RevokedEntry[] = [];
-    for (const serialHex of sortedKeys(this.certificates)) {
-      const c = this.certificates.get(serialHex)!;
-      const r = this.revoked.get(toHex(c.digest));
-      if (r === undefined || c.notAfterMs < thisUpdateMs) continue;
-      entries.push({ serial: c.serial, revokedAtMs: r.revokedAtMs, reason: r.reason });
+    // Certificates of revoked keys only, through the digest index: O(revoked certificates), not O(all).
+    const listed: { serialHex: string; entry: RevokedEntry }[] = [];
+    for (const [digestHex, r] of this.revoked) {
+      for (const serialHex of this.certsByDigest.get(digestHex) ?? []) {
+        const c = this.certificates.get(serialHex)!;
+        if (c.der === undefined || c.notAfterMs < thisUpdateMs) continue;
+        listed.push({ serialHex, entry: { serial: c.serial, revokedAtMs: r.revokedAtMs, reason: r.reason } });
+      }
     }
+    const entries = listed.sort((a, b) => (a.serialHex < b.serialHex ? -1 : 1)).map((x) => x.entry);
     const crlNumber = this.nextCrlNumber++;
     const tbs = buildCrlTbs({
       ca: { chainId: this.config.chainId, publicKey: this.ca.publicKey },
@@ -445,6 +480,7 @@ export class PublicKeyRegistry {
       if (k.info.type === key.type && k.status === 'current') k.status = 'superseded';
     target.keys.push({ info: key, registeredAtMs: ctx.timeMs, status: 'current', revokedAtMs: 0, reason: 0 });
     this.authorizations.delete(authKey(q.principal, key.type));
+    this.owners.set(digestHex, [...(this.owners.get(digestHex) ?? []), q.principal]);
     const entry = this.audit.append(
       ctx.height,
       ctx.timeMs,
@@ -531,7 +567,7 @@ export class PublicKeyRegistry {
       notAfterMs,
     });
     const request = this.addPending('certificate', tbs);
-    this.certificates.set(toHex(serial), {
+    this.addCertificate({
       serial,
       principal: q.principal,
       digest,
@@ -540,8 +576,6 @@ export class PublicKeyRegistry {
       tbs,
       der: undefined,
     });
-    this.certIndex.set(indexKey, toHex(serial));
-    this.pendingCertificates.set(toHex(request.id), toHex(serial));
     this.audit.append(
       ctx.height,
       ctx.timeMs,
@@ -603,8 +637,8 @@ export class PublicKeyRegistry {
   ): RevokeResult {
     const digestHex = toHex(digest);
     this.revoked.set(digestHex, { revokedAtMs: ctx.timeMs, reason });
-    for (const p of this.principals.values()) {
-      for (const k of p.keys) {
+    for (const name of this.owners.get(digestHex) ?? []) {
+      for (const k of this.principals.get(name)!.keys) {
         if (toHex(k.info.digest) === digestHex && k.status !== 'revoked') {
           k.status = 'revoked';
           k.revokedAtMs = ctx.timeMs;
@@ -617,13 +651,8 @@ export class PublicKeyRegistry {
     });
     // A revoked key is never certified again: a certificate still waiting for its signature is dropped
     // (it was never signed, so it needs no CRL entry either).
-    for (const [serialHex, c] of this.certificates) {
-      if (c.der === undefined && toHex(c.digest) === digestHex) {
-        this.pending.delete(toHex(sha256(c.tbs)));
-        this.pendingCertificates.delete(toHex(sha256(c.tbs)));
-        this.certificates.delete(serialHex);
-        this.certIndex.delete(certIndexKey(c.principal, c.digest, c.notBeforeMs, c.notAfterMs));
-      }
+    for (const serialHex of [...(this.certsByDigest.get(digestHex) ?? [])]) {
+      if (this.certificates.get(serialHex)!.der === undefined) this.dropCertificate(serialHex);
     }
     const entry = this.audit.append(
       ctx.height,
@@ -745,15 +774,9 @@ export class PublicKeyRegistry {
    */
   pruneExpiredCertificates(timeMs: number): number {
     let dropped = 0;
-    for (const [serialHex, c] of this.certificates) {
+    for (const [serialHex, c] of [...this.certificates]) {
       if (c.notAfterMs >= timeMs) continue;
-      if (c.der === undefined) {
-        const id = toHex(sha256(c.tbs));
-        this.pending.delete(id);
-        this.pendingCertificates.delete(id);
-      }
-      this.certificates.delete(serialHex);
-      this.certIndex.delete(certIndexKey(c.principal, c.digest, c.notBeforeMs, c.notAfterMs));
+      this.dropCertificate(serialHex);
       dropped++;
     }
     return dropped;
@@ -892,6 +915,10 @@ export class PublicKeyRegistry {
         throw new OmegaError('INVALID_ENCODING', `snapshot: ${p.name} has two current keys of one type`);
       }
       reg.principals.set(p.name, p);
+      for (const k of p.keys) {
+        const h = toHex(k.info.digest);
+        reg.owners.set(h, [...(reg.owners.get(h) ?? []), p.name]);
+      }
     }
     const revoked = r.array(L.principalsMax * L.keysPerPrincipalMax, (rr) => ({
       h: toHex(rr.fixed(32)),
@@ -921,11 +948,7 @@ export class PublicKeyRegistry {
       return c;
     });
     sortedCheck(certs.map((c) => toHex(c.serial)));
-    for (const c of certs) {
-      reg.certificates.set(toHex(c.serial), c);
-      reg.certIndex.set(certIndexKey(c.principal, c.digest, c.notBeforeMs, c.notAfterMs), toHex(c.serial));
-      if (c.der === undefined) reg.pendingCertificates.set(toHex(sha256(c.tbs)), toHex(c.serial));
-    }
+    for (const c of certs) reg.addCertificate(c);
     const pending = r.array(L.pendingSignaturesMax, (rr) => {
       const code = rr.u8();
       const kind = (Object.keys(SIGNING_KINDS) as SigningRequest['kind'][]).find(

@@ -133,5 +133,5 @@ describe('omega dev (4 replica processes)', () => {
     expect(pong2.certified).toBe(true);
     second.proc.kill('SIGTERM');
     expect(await second.exit, second.log()).toBe(0);
-  });
+  }, 240_000);
 });

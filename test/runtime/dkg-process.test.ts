@@ -19,7 +19,10 @@ import { SERVICE_KEYS_MODULE, ServiceKeysModule } from '../../src/core/service-k
 import { deriveShares, type DkgShares } from '../../src/core/sessions/dkg/index.js';
 import { decodeStoredBlock } from '../../src/runtime/replica/replica.js';
 import { SqliteStorage } from '../../src/runtime/storage/sqlite.js';
-import { fromBase64url } from '../../src/sdk/index.js';
+import { OmegaClient, fromBase64url } from '../../src/sdk/index.js';
+import { blockResultLeaf, blockResultsSignBytes, decodeCertificate } from '../../src/core/replies/index.js';
+import { merkleLeafHash, rootFromInclusionProof } from '../../src/crypto/merkle.js';
+import { deterministicRandom } from '../../src/crypto/rand.js';
 import {
   makeTestCluster,
   spawnReplica,
@@ -46,6 +49,50 @@ type ServiceKeysJson = Omit<ServiceKeysInfo, 'keys'> & {
 async function serviceKeys(url: string): Promise<ServiceKeysJson> {
   const res = await fetch(`${url}/v1/service-keys`);
   return (await res.json()) as ServiceKeysJson;
+}
+
+/**
+ * A client pinning the DKG's signing key pings the cluster: the reply must carry a certificate whose
+ * block signature verifies with plain @noble/curves under that key (docs/replies.md).
+ */
+async function certifiedPing(
+  cluster: TestCluster,
+  procs: readonly Proc[],
+  signingPk: Uint8Array,
+): Promise<void> {
+  const base = cluster.configs[0]!.cluster;
+  const random = deterministicRandom(`dkg-process/${base.chainId}`);
+  const client = new OmegaClient({
+    cluster: {
+      chainId: base.chainId,
+      f: base.f,
+      servicePublicKey: signingPk,
+      replicas: base.replicas.map((r, k) => ({
+        index: r.index,
+        url: procs[k]!.apiUrl,
+        publicKey: r.publicKey,
+      })),
+    },
+    secretKey: random(32),
+    random,
+    timeoutMs: 30_000,
+  });
+  const payload = Uint8Array.from([6, 6]);
+  const o = await client.ping(payload);
+  expect(o.outcome, JSON.stringify(o)).toBe('ok');
+  if (o.outcome !== 'ok') return;
+  expect(o.result.output).toEqual(payload);
+  const cert = decodeCertificate(o.result.certificate!);
+  const root = rootFromInclusionProof(merkleLeafHash(blockResultLeaf(o.result.resultBytes)), cert.proof)!;
+  const message = blockResultsSignBytes({
+    chainId: base.chainId,
+    epoch: cert.epoch,
+    height: cert.height,
+    size: cert.proof.size,
+    root,
+  });
+  const short = bls12_381.shortSignatures;
+  expect(short.verify(cert.signature, short.hash(message), signingPk)).toBe(true);
 }
 
 /** Starts n processes and waits until every one reports the DKG done with its shares. */
@@ -132,6 +179,8 @@ describe('bootstrap DKG across replica processes', () => {
     const view = await serviceKeys(procs[0]!.apiUrl);
     const signingPk = fromBase64url(view.keys!.signing.publicKey);
     const certificatePk = fromBase64url(view.keys!.certificate.publicKey);
+    // Threshold-signed replies under the DKG's key (before the scan, so the scan covers their storage).
+    await certifiedPing(cluster, procs, signingPk);
     await Promise.all(procs.map((p) => stop(p, 'SIGTERM')));
 
     const derived = await Promise.all([1, 2, 3, 4].map((i) => sharesOf(cluster, i)));
@@ -184,8 +233,10 @@ describe('bootstrap DKG across replica processes', () => {
     }
   }, 150_000);
 
-  it('n = 7: every replica derives the same service keys', async () => {
+  it('n = 7: every replica derives the same service keys, and replies are certified under them (t + 1 = 3)', async () => {
     const logs: string[] = [];
-    await runDkg(7, 'dkg7', logs);
+    const { cluster, procs } = await runDkg(7, 'dkg7', logs);
+    const view = await serviceKeys(procs[0]!.apiUrl);
+    await certifiedPing(cluster, procs, fromBase64url(view.keys!.signing.publicKey));
   }, 150_000);
 });

@@ -19,17 +19,24 @@ import {
   encodeLookupRequest,
   encodeRegisterRequest,
 } from '../../src/core/registry/messages.js';
-import { REGISTRY_OP_TAGS, registryOperations } from '../../src/core/registry/operations.js';
+import { REGISTRY_OP_TAGS, registryHandlers } from '../../src/core/registry/operations.js';
 import { isOmegaError } from '../../src/errors.js';
 import { testKey } from './fixtures.js';
 import { ADMINS, Harness, signedAction } from './helpers.js';
 
 function op(h: Harness, name: keyof typeof REGISTRY_OP_TAGS) {
-  const o = registryOperations(() => h.registry).find((x) => x.tag === REGISTRY_OP_TAGS[name])!;
+  const handler = registryHandlers(() => h.registry).get(REGISTRY_OP_TAGS[name])!;
   return (body: Uint8Array): Uint8Array => {
     const c = h.ctx();
-    return o.execute(
-      { principal: c.principal!, requestId: new Uint8Array(16), height: c.height, timeMs: c.timeMs },
+    return handler(
+      {
+        principal: c.principal!,
+        requestId: new Uint8Array(16),
+        height: c.height,
+        timeMs: c.timeMs,
+        member: undefined,
+        modules: { get: () => undefined },
+      },
       body,
     );
   };

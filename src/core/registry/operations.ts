@@ -3,7 +3,7 @@
  * each decodes its body strictly, calls the {@link PublicKeyRegistry} method, and encodes the answer
  * canonically. A rejection is an OmegaError, which the machine turns into an error result with its code.
  *
- * Tags 0x0101–0x0104 are proposed for the machine's operation registry (the lead wires them in).
+ * Tags 0x0201–0x0204 (src/core/machine/operations.ts); the registry module (module.ts) installs them.
  *
  * Outputs (src/codec.ts):
  * - register: keyType u8 ‖ keyDigest 32 ‖ auditSeq u64
@@ -12,10 +12,10 @@
  * - admin:    action kind u8 ‖ auditSeq u64 ‖ optional CRL signing id
  */
 import { Writer } from '../../codec.js';
-import type { Operation, OperationContext } from '../machine/operations.js';
+import type { OperationContext, OperationHandler } from '../machine/module.js';
+import { OP_TAGS } from '../machine/operations.js';
 import { ADMIN_ACTION_KINDS, decodeSignedAdminAction } from './admin.js';
 import { KEY_TYPE_CODES } from './keys.js';
-import { REGISTRY_LIMITS } from './limits.js';
 import {
   decodeLookupRequest,
   decodeRegisterRequest,
@@ -25,10 +25,10 @@ import {
 import type { PublicKeyRegistry, RegistryContext, SigningRequest } from './registry.js';
 
 export const REGISTRY_OP_TAGS = {
-  register: 0x0101,
-  lookup: 0x0102,
-  revoke: 0x0103,
-  admin: 0x0104,
+  register: OP_TAGS['registry.register'],
+  lookup: OP_TAGS['registry.lookup'],
+  revoke: OP_TAGS['registry.revoke'],
+  admin: OP_TAGS['registry.admin'],
 } as const;
 
 function context(ctx: OperationContext): RegistryContext {
@@ -39,42 +39,33 @@ function writeCrl(w: Writer, crl: SigningRequest | undefined): Writer {
   return w.optional(crl, (ww, c) => ww.fixed(c.id, 32));
 }
 
-/** The four registry operations over one registry instance (the machine owns it). */
-export function registryOperations(registry: () => PublicKeyRegistry): Operation[] {
-  const L = REGISTRY_LIMITS;
-  return [
-    {
-      tag: REGISTRY_OP_TAGS.register,
-      name: 'registry.register',
-      bodyBytesMax: 16 + L.principalNameBytesMax + L.spkiBytesMax + L.signatureBytesMax,
-      execute: (ctx, body) => {
+/** The handlers of the four registry operations over one registry instance (the module owns it). */
+export function registryHandlers(registry: () => PublicKeyRegistry): Map<number, OperationHandler> {
+  return new Map<number, OperationHandler>([
+    [
+      REGISTRY_OP_TAGS.register,
+      (ctx, body) => {
         const r = registry().register(context(ctx), decodeRegisterRequest(body));
         return new Writer().u8(KEY_TYPE_CODES[r.keyType]).fixed(r.keyDigest, 32).u64(r.auditSeq).finish();
       },
-    },
-    {
-      tag: REGISTRY_OP_TAGS.lookup,
-      name: 'registry.lookup',
-      bodyBytesMax: 8 + L.principalNameBytesMax,
-      execute: (ctx, body) => encodeLookupAnswer(registry().lookup(context(ctx), decodeLookupRequest(body))),
-    },
-    {
-      tag: REGISTRY_OP_TAGS.revoke,
-      name: 'registry.revoke',
-      bodyBytesMax: 80 + L.principalNameBytesMax + L.signatureBytesMax,
-      execute: (ctx, body) => {
+    ],
+    [
+      REGISTRY_OP_TAGS.lookup,
+      (ctx, body) => encodeLookupAnswer(registry().lookup(context(ctx), decodeLookupRequest(body))),
+    ],
+    [
+      REGISTRY_OP_TAGS.revoke,
+      (ctx, body) => {
         const r = registry().revoke(context(ctx), decodeRevokeRequest(body));
         return writeCrl(new Writer().fixed(r.keyDigest, 32).u64(r.auditSeq), r.crl).finish();
       },
-    },
-    {
-      tag: REGISTRY_OP_TAGS.admin,
-      name: 'registry.admin',
-      bodyBytesMax: 8 + L.adminActionBytesMax + L.adminSignaturesMax * 96,
-      execute: (ctx, body) => {
+    ],
+    [
+      REGISTRY_OP_TAGS.admin,
+      (ctx, body) => {
         const r = registry().admin(context(ctx), decodeSignedAdminAction(body));
         return writeCrl(new Writer().u8(ADMIN_ACTION_KINDS[r.kind]).u64(r.auditSeq), r.crl).finish();
       },
-    },
-  ];
+    ],
+  ]);
 }

@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/crypto/bytes.js';
 import { parsePublicKey } from '../../src/core/registry/keys.js';
 import { startReplica, type RunningReplica } from '../../src/runtime/replica/index.js';
+import { runCli } from '../../src/cli/cli.js';
 import { OmegaClient, RegistryClient, fromBase64url, type AdminSigner } from '../../src/sdk/index.js';
 import { deterministicRandom } from '../../src/crypto/rand.js';
 import { makeTestCluster, silentLogger, type TestCluster } from '../runtime/replica-helpers.js';
@@ -208,5 +209,97 @@ describe('registry on a 4-replica cluster', () => {
     );
     expect(verified.status, verified.stderr).toBe(0);
     expect(`${verified.stdout}${verified.stderr}`).toContain('verify OK');
+  }, 180_000);
+
+  it('the same through the omega CLI: admin authorize, key register, key lookup, ca cert, key revoke, crl (P-256 key, OpenSSL checks)', async () => {
+    const c = cluster!;
+    const dir = join(c.dir, 'cluster');
+    const clientFile = join(dir, 'client.json');
+    const io = (() => {
+      let out = '';
+      let err = '';
+      return {
+        io: { out: (t: string) => (out += t), err: (t: string) => (err += t), env: {}, cwd: tmp },
+        take: () => {
+          const r = { out, err };
+          out = '';
+          err = '';
+          return r;
+        },
+      };
+    })();
+    const cli = async (...argv: string[]) => {
+      const code = await runCli([...argv, '--cluster', clientFile], io.io);
+      return { code, ...io.take() };
+    };
+    // Pin the service keys f+1 replicas agree on (omega dev does this by itself).
+    expect((await cli('service-keys', '--pin')).code).toBe(0);
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(join(tmp, 'bob.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(join(tmp, 'bob.key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const admin = (i: number) => join(dir, 'admins', `admin-${i}.key`);
+
+    const auth = await cli(
+      'admin',
+      'authorize',
+      'bob',
+      '--key',
+      'bob.pub.pem',
+      '--admin-key',
+      admin(2),
+      '--admin-key',
+      admin(3),
+    );
+    expect(auth.code, auth.err).toBe(0);
+    const reg = await cli('key', 'register', 'bob', '--key', 'bob.pub.pem', '--private-key', 'bob.key.pem');
+    expect(reg.code, reg.err).toBe(0);
+    const look = await cli('key', 'lookup', 'bob', '--type', 'p256', '--out', 'bob.cert.pem');
+    expect(look.code, look.err).toBe(0);
+    expect((await cli('ca', 'cert', '--out', 'ca2.pem')).code).toBe(0);
+    const verify = spawnSync(
+      'openssl',
+      ['verify', '-CAfile', join(tmp, 'ca2.pem'), join(tmp, 'bob.cert.pem')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(verify.stdout, verify.stderr).toContain('OK');
+    const cert = new X509Certificate(readFileSync(join(tmp, 'bob.cert.pem')));
+    expect(cert.subject).toContain('bob');
+
+    const rev = await cli(
+      'key',
+      'revoke',
+      'bob',
+      '--key',
+      'bob.pub.pem',
+      '--admin-key',
+      admin(1),
+      '--admin-key',
+      admin(2),
+      '--reason',
+      '4',
+    );
+    expect(rev.code, rev.err).toBe(0);
+    const serial = cert.serialNumber.toUpperCase();
+    await until(async () => {
+      const r = await cli('crl', '--out', 'crl2.pem');
+      if (r.code !== 0) return undefined;
+      const text = execFileSync('openssl', ['crl', '-in', join(tmp, 'crl2.pem'), '-noout', '-text'], {
+        encoding: 'utf8',
+      });
+      return text.replace(/[\s:]/g, '').toUpperCase().includes(serial) ? true : undefined;
+    }, 30_000);
+    const crlOk = spawnSync(
+      'openssl',
+      ['crl', '-in', join(tmp, 'crl2.pem'), '-CAfile', join(tmp, 'ca2.pem'), '-noout', '-verify'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(`${crlOk.stdout}${crlOk.stderr}`).toContain('verify OK');
+    // Bad input: an unknown key type is a usage error (exit 2), a missing key file a config error (exit 1).
+    expect((await cli('key', 'lookup', 'bob', '--type', 'dsa')).code).toBe(2);
+    expect((await cli('key', 'register', 'bob', '--key', 'missing.pem')).code).toBe(1);
   }, 180_000);
 });

@@ -85,7 +85,7 @@ const COMMANDS: Record<string, Command> = {
   init: {
     summary: 'write a new cluster: per-replica configs, identity keys, TLS material, client.json',
     usage:
-      'omega init --replicas N --dir DIR [--hosts H1,H2,...] [--api-base-port P] [--mesh-base-port P] [--json]',
+      'omega init --replicas N --dir DIR [--hosts H1,H2,...] [--api-base-port P] [--mesh-base-port P] [--admins M] [--admin-threshold K] [--json]',
     options: {
       replicas: [{ type: 'string' }, 'number of replicas n (1..255); tolerates f = floor((n-1)/3)'],
       dir: [{ type: 'string' }, 'directory to create the cluster in (must not hold a cluster)'],
@@ -102,9 +102,19 @@ const COMMANDS: Record<string, Command> = {
         'mesh port of replica 1; replica i uses base + i - 1 (default 7101)',
       ],
       'chain-id': [{ type: 'string' }, 'chain id (default omega-<random>)'],
+      admins: [{ type: 'string' }, 'registry administrators m; keys written to DIR/admins (default 3)'],
+      'admin-threshold': [{ type: 'string' }, 'administrator signatures k an action needs (default 2)'],
       json: JSON_OPTION,
     },
     run: async (v, io) => {
+      const admins = intOption('admins', str(v.admins), 3, 1, 64);
+      const adminThreshold = intOption(
+        'admin-threshold',
+        str(v['admin-threshold']),
+        Math.min(2, admins),
+        1,
+        admins,
+      );
       const replicasText = str(v.replicas);
       const dirText = str(v.dir);
       if (replicasText === undefined) throw usage('--replicas is required');
@@ -125,6 +135,8 @@ const COMMANDS: Record<string, Command> = {
         apiBasePort: intOption('api-base-port', str(v['api-base-port']), 7001, 1, 65535 - replicas + 1),
         meshBasePort: intOption('mesh-base-port', str(v['mesh-base-port']), 7101, 1, 65535 - replicas + 1),
         ...(str(v['chain-id']) !== undefined ? { chainId: str(v['chain-id'])! } : {}),
+        admins,
+        adminThreshold,
       });
       const client = loadClientFile(created.clientFile);
       if (v.json === true)
@@ -134,7 +146,13 @@ const COMMANDS: Record<string, Command> = {
         io.out(`  cluster file: ${created.clusterFile}\n  client file:  ${created.clientFile}\n`);
         for (const c of created.replicaConfigs) io.out(`  replica config: ${c}\n`);
         io.out(
+          `  registry administrators: ${admins} key files in ${resolve(io.cwd, dirText, 'admins')} (any ${adminThreshold} sign an action); give each to one administrator\n`,
+        );
+        io.out(
           'Copy each replica-<i> directory to its host and run: omega start --config replica-<i>/config.json\n',
+        );
+        io.out(
+          'Once every replica runs, record the service keys in the client file: omega service-keys --pin --wait 60000\n',
         );
       }
       return EXIT.OK;

@@ -105,6 +105,42 @@ export const ERROR_CODES = {
   NOT_A_SIGNER: 'A FROST signature share comes from a replica that was not chosen for that signing attempt.',
   SERVICE_KEYS_NOT_READY: 'The operation needs the service keys, and the bootstrap DKG has not finished yet.',
 
+  // ── public key registry (src/core/registry) ─────────────────────────────────────────────────────
+  UNSUPPORTED_KEY_TYPE:
+    'A public key is of a type or curve the registry does not accept (Ed25519, X25519, P-256, secp256k1, RSA).',
+  RSA_KEY_SIZE: 'An RSA modulus is shorter than 2048 bits or longer than 4096 bits.',
+  RSA_BAD_EXPONENT: 'An RSA public exponent is even, below 65537, or not below 2^256.',
+  RSA_BAD_MODULUS:
+    'An RSA modulus has a small factor, is a prime or prime power (Omega §4.1 test), or is a perfect power.',
+  INVALID_PRINCIPAL_NAME:
+    'A principal name is empty, too long, or has a character outside [A-Za-z0-9._@+:-].',
+  BAD_PROOF_OF_POSSESSION:
+    'A registration of a signing key lacks a valid signature by that key over the tagged (chain, principal, key digest).',
+  NOT_AUTHORIZED: 'No administrator authorization exists for this principal and key type.',
+  KEY_DIGEST_MISMATCH:
+    'The key being registered does not have the digest the administrators authorized for this principal.',
+  KEY_REVOKED: 'The key (by its digest) was revoked; it is never registered or certified again.',
+  KEY_ALREADY_REGISTERED: 'The principal already has this key registered.',
+  UNKNOWN_KEY: 'The principal has no registered key with this digest.',
+  REVOCATION_NOT_AUTHORIZED:
+    'A revocation is not signed by the key being revoked, a current signing key of its principal, or k administrators.',
+  NOT_AN_ADMIN: 'An administrative action carries a signature by a key that is not a current administrator.',
+  DUPLICATE_ADMIN_SIGNATURE: 'An administrative action carries two signatures by the same administrator.',
+  ADMIN_QUORUM_NOT_MET:
+    'An administrative action has fewer valid signatures of distinct current administrators than the threshold k.',
+  ADMIN_ACTION_REPLAYED: 'An administrative action with this id was already applied (replay).',
+  ADMIN_ACTION_EXPIRED:
+    'An administrative action is past its notAfter time, or its lifetime exceeds the maximum.',
+  INVALID_POLICY:
+    'A registry policy or administrator set is invalid (k outside 1..m, lifetimes out of range, admin set empty).',
+  CA_NOT_READY:
+    'The service certificate key does not exist yet (its DKG has not completed), so nothing can be certified.',
+  UNKNOWN_SIGNING_REQUEST: 'A signature was supplied for a certificate or CRL that is not pending.',
+  AUDIT_CHAIN_BROKEN:
+    'An audit log does not hash-chain to its head (an entry was removed, altered or reordered).',
+  CERTIFICATE_MISMATCH:
+    'A certificate is not the one the registry would issue: wrong issuer, subject, key, profile, validity or signature.',
+
   // ── HTTP API and SDK (src/api, src/sdk) ─────────────────────────────────────────────────────────
   INVALID_REQUEST:
     'An HTTP request fails schema validation (malformed JSON, missing, unknown or mistyped fields).',

@@ -110,4 +110,9 @@ export interface ReplicaNode {
   submit(envelope: Uint8Array): Promise<SignedReply>;
   /** The DKG's progress and the service public keys (one replica's view: pin only what f+1 agree on). */
   serviceKeys(): ServiceKeysInfo;
+  /**
+   * The registry's CA certificate and latest signed CRL (DER), or null while not yet signed. One
+   * replica's copy: clients verify both against the pinned certificate key (docs/registry.md).
+   */
+  registryPki?(): { readonly caCertificate: Uint8Array | null; readonly crl: Uint8Array | null };
 }

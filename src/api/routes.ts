@@ -11,11 +11,20 @@ import {
   replySchema,
   statusSchema,
   serviceKeysSchema,
+  registryPkiSchema,
   submitBodySchema,
 } from './schemas.js';
 
 export type OperationId =
-  'submitRequest' | 'getInfo' | 'getStatus' | 'getServiceKeys' | 'healthz' | 'readyz' | 'metrics' | 'openapi';
+  | 'submitRequest'
+  | 'getInfo'
+  | 'getStatus'
+  | 'getServiceKeys'
+  | 'getRegistryPki'
+  | 'healthz'
+  | 'readyz'
+  | 'metrics'
+  | 'openapi';
 
 export interface ResponseSpec {
   readonly description: string;
@@ -109,6 +118,15 @@ export const API_ROUTES: readonly RouteSpec[] = [
       "The bootstrap DKG's phase and, once done, the service public keys with fingerprints (one replica's view).",
     responses: { '200': json('DKG progress and service keys.', serviceKeysSchema), ...COMMON_ERRORS },
     fastifySchema: { response: { 200: serviceKeysSchema, '4xx': errorSchema, '5xx': errorSchema } },
+  },
+  {
+    method: 'GET',
+    url: '/v1/registry/pki',
+    operationId: 'getRegistryPki',
+    summary:
+      "The registry's CA certificate and latest CRL (DER, base64url); verify them against the pinned certificate key.",
+    responses: { '200': json('CA certificate and CRL.', registryPkiSchema), ...COMMON_ERRORS },
+    fastifySchema: { response: { 200: registryPkiSchema, '4xx': errorSchema, '5xx': errorSchema } },
   },
   {
     method: 'GET',

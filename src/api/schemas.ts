@@ -197,6 +197,18 @@ export const serviceKeysSchema = {
   },
 } as const;
 
+export const registryPkiSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['caCertificate', 'crl'],
+  properties: {
+    caCertificate: {
+      oneOf: [{ type: 'null' }, bytesSchema('Self-signed CA certificate (DER)', 16 * 1024)],
+    },
+    crl: { oneOf: [{ type: 'null' }, bytesSchema('Latest signed CRL (DER)', 4 * 1024 * 1024)] },
+  },
+} as const;
+
 export const healthSchema = {
   type: 'object',
   additionalProperties: false,

@@ -181,6 +181,13 @@ export async function createApiServer(
               },
       });
     },
+    getRegistryPki: () => {
+      const pki = node.registryPki?.() ?? { caCertificate: null, crl: null };
+      return Promise.resolve({
+        caCertificate: pki.caCertificate === null ? null : toBase64url(pki.caCertificate),
+        crl: pki.crl === null ? null : toBase64url(pki.crl),
+      });
+    },
     healthz: () => Promise.resolve({ status: 'ok' }),
     readyz: () => {
       if (!node.isReady()) throw new OmegaError('NOT_READY', 'replica is not ready');

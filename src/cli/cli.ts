@@ -12,21 +12,38 @@ import { createCluster, loadClientFile } from '../runtime/config.js';
 import type { CliIo } from './io.js';
 import { DEFAULT_DEV_DIR, EXIT, findClientFile, intOption, loadOrCreateClientKey, usage } from './io.js';
 import { clusterStatus, ping, statusTable } from './query.js';
+import type { RegistryContextOptions } from './registry.js';
+import {
+  fetchCaCertificate,
+  fetchCrl,
+  keyTypeOption,
+  pemOf,
+  readAdminKey,
+  readKeyFile,
+  registryClient,
+  report,
+  signWithPrivateKey,
+  writeOut,
+} from './registry.js';
+import { KEY_TYPES, canSign } from '../core/registry/keys.js';
 import type { AgreedServiceKeys, ServiceKeysRow } from './service-keys.js';
 import { agreedServiceKeys, pin, serviceKeysRows, serviceKeysText } from './service-keys.js';
 import type { PinnedServiceKeys } from '../runtime/config.js';
 import { toHex } from '../crypto/bytes.js';
 
-type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
 
 interface Command {
   readonly summary: string;
   readonly usage: string;
   /** Option name → [spec, help line]. */
   readonly options: Record<string, [OptionSpec, string]>;
+  /** Names of the positional arguments, all required (none by default). */
+  readonly positionals?: readonly string[];
   readonly run: (
     values: Record<string, string | boolean | (string | boolean)[] | undefined>,
     io: CliIo,
+    positionals: readonly string[],
   ) => Promise<number>;
 }
 
@@ -41,12 +58,34 @@ const TIMEOUT_OPTION = (ms: number): [OptionSpec, string] => [
 ];
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+const required = (v: unknown, name: string): string => {
+  const s = str(v);
+  if (s === undefined) throw usage(`${name} is required`);
+  return s;
+};
+const OUT_OPTION: [OptionSpec, string] = [{ type: 'string' }, 'write to this file instead of stdout'];
+const CLIENT_KEY_OPTION: [OptionSpec, string] = [
+  { type: 'string' },
+  'client Ed25519 key file, 64 hex digits (default cli-key beside the client file)',
+];
+function registryOptions(
+  v: Record<string, string | boolean | (string | boolean)[] | undefined>,
+  io: CliIo,
+): RegistryContextOptions {
+  return {
+    clientFile: findClientFile(str(v.cluster), io),
+    keyOption: str(v['client-key']),
+    timeoutMs: intOption('timeout', str(v.timeout), 20_000, 1, 600_000),
+  };
+}
 
 const COMMANDS: Record<string, Command> = {
   init: {
     summary: 'write a new cluster: per-replica configs, identity keys, TLS material, client.json',
     usage:
-      'omega init --replicas N --dir DIR [--hosts H1,H2,...] [--api-base-port P] [--mesh-base-port P] [--json]',
+      'omega init --replicas N --dir DIR [--hosts H1,H2,...] [--api-base-port P] [--mesh-base-port P] [--admins M] [--admin-threshold K] [--json]',
     options: {
       replicas: [{ type: 'string' }, 'number of replicas n (1..255); tolerates f = floor((n-1)/3)'],
       dir: [{ type: 'string' }, 'directory to create the cluster in (must not hold a cluster)'],
@@ -63,9 +102,19 @@ const COMMANDS: Record<string, Command> = {
         'mesh port of replica 1; replica i uses base + i - 1 (default 7101)',
       ],
       'chain-id': [{ type: 'string' }, 'chain id (default omega-<random>)'],
+      admins: [{ type: 'string' }, 'registry administrators m; keys written to DIR/admins (default 3)'],
+      'admin-threshold': [{ type: 'string' }, 'administrator signatures k an action needs (default 2)'],
       json: JSON_OPTION,
     },
     run: async (v, io) => {
+      const admins = intOption('admins', str(v.admins), 3, 1, 64);
+      const adminThreshold = intOption(
+        'admin-threshold',
+        str(v['admin-threshold']),
+        Math.min(2, admins),
+        1,
+        admins,
+      );
       const replicasText = str(v.replicas);
       const dirText = str(v.dir);
       if (replicasText === undefined) throw usage('--replicas is required');
@@ -86,6 +135,8 @@ const COMMANDS: Record<string, Command> = {
         apiBasePort: intOption('api-base-port', str(v['api-base-port']), 7001, 1, 65535 - replicas + 1),
         meshBasePort: intOption('mesh-base-port', str(v['mesh-base-port']), 7101, 1, 65535 - replicas + 1),
         ...(str(v['chain-id']) !== undefined ? { chainId: str(v['chain-id'])! } : {}),
+        admins,
+        adminThreshold,
       });
       const client = loadClientFile(created.clientFile);
       if (v.json === true)
@@ -95,7 +146,13 @@ const COMMANDS: Record<string, Command> = {
         io.out(`  cluster file: ${created.clusterFile}\n  client file:  ${created.clientFile}\n`);
         for (const c of created.replicaConfigs) io.out(`  replica config: ${c}\n`);
         io.out(
+          `  registry administrators: ${admins} key files in ${resolve(io.cwd, dirText, 'admins')} (any ${adminThreshold} sign an action); give each to one administrator\n`,
+        );
+        io.out(
           'Copy each replica-<i> directory to its host and run: omega start --config replica-<i>/config.json\n',
+        );
+        io.out(
+          'Once every replica runs, record the service keys in the client file: omega service-keys --pin --wait 60000\n',
         );
       }
       return EXIT.OK;
@@ -212,6 +269,192 @@ const COMMANDS: Record<string, Command> = {
       return agreed === undefined ? EXIT.FAILED : EXIT.OK;
     },
   },
+  'ca cert': {
+    summary: 'the service CA certificate (checked against the pinned certificate key), as PEM',
+    usage: 'omega ca cert [--cluster FILE] [--out FILE] [--timeout MS]',
+    options: { cluster: CLUSTER_OPTION, out: OUT_OPTION, timeout: TIMEOUT_OPTION(5_000) },
+    run: async (v, io) => {
+      const clientFile = findClientFile(str(v.cluster), io);
+      const ca = await fetchCaCertificate(
+        clientFile,
+        intOption('timeout', str(v.timeout), 5_000, 1, 600_000),
+      );
+      writeOut(str(v.out), ca.toString(), io);
+      return EXIT.OK;
+    },
+  },
+  crl: {
+    summary: 'the newest CRL signed by the pinned certificate key, as PEM',
+    usage: 'omega crl [--cluster FILE] [--out FILE] [--timeout MS]',
+    options: { cluster: CLUSTER_OPTION, out: OUT_OPTION, timeout: TIMEOUT_OPTION(5_000) },
+    run: async (v, io) => {
+      const clientFile = findClientFile(str(v.cluster), io);
+      const crl = await fetchCrl(clientFile, intOption('timeout', str(v.timeout), 5_000, 1, 600_000));
+      writeOut(str(v.out), pemOf('X509 CRL', crl.der), io);
+      return EXIT.OK;
+    },
+  },
+  'admin authorize': {
+    summary: 'k of m administrators authorize <principal> to register the key in --key',
+    usage:
+      'omega admin authorize <principal> --key PUBLIC_KEY_FILE --admin-key FILE [--admin-key FILE ...] [--cluster FILE] [--json]',
+    positionals: ['principal'],
+    options: {
+      key: [{ type: 'string' }, 'the public key to authorize (PEM SPKI or JWK)'],
+      'admin-key': [
+        { type: 'string', multiple: true },
+        'an administrator key file (64 hex digits); repeat k times',
+      ],
+      cluster: CLUSTER_OPTION,
+      'client-key': CLIENT_KEY_OPTION,
+      timeout: TIMEOUT_OPTION(20_000),
+      json: JSON_OPTION,
+    },
+    run: async (v, io, [principal]) => {
+      const key = readKeyFile(required(v.key, '--key'), io);
+      const adminFiles = strings(v['admin-key']);
+      if (adminFiles.length === 0) throw usage('give at least one --admin-key');
+      const { registry } = registryClient(registryOptions(v, io), io);
+      const signed = registry.signAdminAction(
+        { kind: 'authorize', principal: principal!, keyType: key.type, keyDigest: key.digest },
+        adminFiles.map((f) => readAdminKey(f, io)),
+      );
+      return report(
+        await registry.admin(signed),
+        io,
+        v.json === true,
+        (r) => `authorized ${principal!} ${key.type} ${toHex(key.digest)} (audit #${r.auditSeq})`,
+        (r) => ({ principal, keyType: key.type, keyDigest: toHex(key.digest), auditSeq: r.auditSeq }),
+      );
+    },
+  },
+  'key register': {
+    summary: 'register the public key in --key for <principal> (proof of possession with --private-key)',
+    usage:
+      'omega key register <principal> --key PUBLIC_KEY_FILE [--private-key PEM] [--cluster FILE] [--json]',
+    positionals: ['principal'],
+    options: {
+      key: [{ type: 'string' }, 'the public key (PEM SPKI or JWK)'],
+      'private-key': [{ type: 'string' }, 'its private key (PEM PKCS#8), required for key types that sign'],
+      cluster: CLUSTER_OPTION,
+      'client-key': CLIENT_KEY_OPTION,
+      timeout: TIMEOUT_OPTION(20_000),
+      json: JSON_OPTION,
+    },
+    run: async (v, io, [principal]) => {
+      const key = readKeyFile(required(v.key, '--key'), io);
+      const { registry } = registryClient(registryOptions(v, io), io);
+      const pop = canSign(key.type)
+        ? signWithPrivateKey(
+            required(v['private-key'], '--private-key'),
+            key.type,
+            registry.popMessage(principal!, key.digest),
+            io,
+          )
+        : new Uint8Array(0);
+      return report(
+        await registry.register(principal!, key.spki, pop),
+        io,
+        v.json === true,
+        (r) => `registered ${principal!} ${r.keyType} ${toHex(r.keyDigest)} (audit #${r.auditSeq})`,
+        (r) => ({ principal, keyType: r.keyType, keyDigest: toHex(r.keyDigest), auditSeq: r.auditSeq }),
+      );
+    },
+  },
+  'key lookup': {
+    summary: "<principal>'s current key and its X.509 certificate (waits while it is being signed)",
+    usage: 'omega key lookup <principal> [--type T] [--out cert.pem] [--cluster FILE] [--json]',
+    positionals: ['principal'],
+    options: {
+      type: [{ type: 'string' }, `key type: ${KEY_TYPES.join(', ')} (default ed25519)`],
+      out: [{ type: 'string' }, 'write the certificate (PEM) to this file'],
+      cluster: CLUSTER_OPTION,
+      'client-key': CLIENT_KEY_OPTION,
+      timeout: TIMEOUT_OPTION(30_000),
+      json: JSON_OPTION,
+    },
+    run: async (v, io, [principal]) => {
+      const o = registryOptions(v, io);
+      const { registry } = registryClient(o, io);
+      const r = await registry.lookupCertificate(principal!, keyTypeOption(str(v.type)), {
+        timeoutMs: o.timeoutMs,
+      });
+      if (r.outcome === 'ok' && r.value.status === 'certificate' && str(v.out) !== undefined) {
+        writeOut(str(v.out), pemOf('CERTIFICATE', r.value.certificate), io);
+      }
+      const code = report(
+        r,
+        io,
+        v.json === true,
+        (a) =>
+          a.status === 'certificate'
+            ? `${a.principal} ${a.keyType} ${toHex(a.keyDigest)} certified ${new Date(a.notBeforeMs).toISOString()} .. ${new Date(a.notAfterMs).toISOString()}${str(v.out) === undefined ? `\n${pemOf('CERTIFICATE', a.certificate)}` : ''}`
+            : `${a.principal} ${a.keyType}: ${a.status}`,
+        (a) => ({
+          ...a,
+          ...('keyDigest' in a ? { keyDigest: toHex(a.keyDigest) } : {}),
+          ...('spki' in a ? { spki: toHex(a.spki), certificate: pemOf('CERTIFICATE', a.certificate) } : {}),
+          ...('signingId' in a ? { signingId: toHex(a.signingId) } : {}),
+        }),
+      );
+      return r.outcome === 'ok' && r.value.status !== 'certificate' ? EXIT.FAILED : code;
+    },
+  },
+  'key revoke': {
+    summary: "revoke <principal>'s key: signed by the key itself (--private-key) or by k administrators",
+    usage:
+      'omega key revoke <principal> --key PUBLIC_KEY_FILE (--private-key PEM | --admin-key FILE ...) [--reason N] [--cluster FILE] [--json]',
+    positionals: ['principal'],
+    options: {
+      key: [{ type: 'string' }, 'the public key to revoke (PEM SPKI or JWK)'],
+      'private-key': [{ type: 'string' }, 'its private key (PEM PKCS#8): the owner revokes'],
+      'admin-key': [{ type: 'string', multiple: true }, 'administrator key files: k administrators revoke'],
+      reason: [{ type: 'string' }, 'RFC 5280 reason code (default 0 unspecified; 1 keyCompromise, ...)'],
+      cluster: CLUSTER_OPTION,
+      'client-key': CLIENT_KEY_OPTION,
+      timeout: TIMEOUT_OPTION(20_000),
+      json: JSON_OPTION,
+    },
+    run: async (v, io, [principal]) => {
+      const key = readKeyFile(required(v.key, '--key'), io);
+      const reason = intOption('reason', str(v.reason), 0, 0, 10);
+      const { registry } = registryClient(registryOptions(v, io), io);
+      const admins = strings(v['admin-key']);
+      const text = (r: { auditSeq: number }) =>
+        `revoked ${principal!} ${toHex(key.digest)} (audit #${r.auditSeq})`;
+      const json = (r: { auditSeq: number }) => ({
+        principal,
+        keyDigest: toHex(key.digest),
+        auditSeq: r.auditSeq,
+      });
+      if (admins.length > 0) {
+        const signed = registry.signAdminAction(
+          { kind: 'revoke', principal: principal!, keyDigest: key.digest, reason },
+          admins.map((f) => readAdminKey(f, io)),
+        );
+        return report(await registry.admin(signed), io, v.json === true, text, json);
+      }
+      const signature = signWithPrivateKey(
+        required(v['private-key'], '--private-key or --admin-key'),
+        key.type,
+        registry.revocationMessage(principal!, key.digest, reason),
+        io,
+      );
+      return report(
+        await registry.revoke({
+          principal: principal!,
+          keyDigest: key.digest,
+          reason,
+          signerDigest: key.digest,
+          signature,
+        }),
+        io,
+        v.json === true,
+        text,
+        json,
+      );
+    },
+  },
   ping: {
     summary: 'order a null request through the log; accepted on f+1 matching replica signatures',
     usage: 'omega ping [--cluster FILE] [--key FILE] [--timeout MS] [--json]',
@@ -301,7 +544,9 @@ export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
 
 /** Runs one command line; resolves with the exit code and never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
+  // Two-word commands ("key register") first, then one-word ones.
+  const two = argv.length >= 2 ? `${argv[0]} ${argv[1]}` : undefined;
+  const [name, ...rest] = two !== undefined && Object.hasOwn(COMMANDS, two) ? [two, ...argv.slice(2)] : argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(mainHelp());
     return name === undefined ? EXIT.USAGE : EXIT.OK;
@@ -313,8 +558,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const options: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h' } };
     for (const [opt, [spec]] of Object.entries(command.options)) options[opt] = spec;
     let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+    let positionals: string[];
+    const wanted = command.positionals ?? [];
     try {
-      values = parseArgs({ args: [...rest], options, strict: true, allowPositionals: false }).values;
+      ({ values, positionals } = parseArgs({
+        args: [...rest],
+        options,
+        strict: true,
+        allowPositionals: wanted.length > 0,
+      }));
     } catch (e) {
       throw usage(`${(e as Error).message.split('\n')[0]} (try omega ${name} --help)`);
     }
@@ -322,7 +574,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.out(commandHelp(name, command));
       return EXIT.OK;
     }
-    return await command.run(values, io);
+    if (positionals.length !== wanted.length) {
+      throw usage(`omega ${name} takes ${wanted.map((w) => `<${w}>`).join(' ')} (try omega ${name} --help)`);
+    }
+    return await command.run(values, io, positionals);
   } catch (e) {
     const code = isOmegaError(e) ? e.code : 'INTERNAL';
     // OmegaError messages already start with "CODE: "; print the bare message once.

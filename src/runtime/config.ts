@@ -22,6 +22,11 @@ import { dirname, join, resolve } from 'node:path';
 import { OmegaError } from '../errors.js';
 import { fromHex, toHex } from '../crypto/bytes.js';
 import { createStoredIdentity } from './identity.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+
+function ed25519PublicKey(seed: Uint8Array): Uint8Array {
+  return ed25519.getPublicKey(seed);
+}
 import { SqliteStorage } from './storage/sqlite.js';
 
 export const CONFIG_VERSION = 1;
@@ -46,7 +51,26 @@ export interface ClusterConfig {
   /** Block time of height 0 (ms since the epoch), fixed at init. */
   readonly genesisTimeMs: number;
   readonly replicas: readonly ClusterMember[];
+  /** The registry's genesis (docs/registry.md): its administrators and initial policy, fixed at init. */
+  readonly registry: RegistryGenesisConfig;
 }
+
+/** The registry's administrators (Ed25519 public keys) and policy as cluster.json holds them. */
+export interface RegistryGenesisConfig {
+  readonly admins: readonly Uint8Array[];
+  /** k of the k-of-m administrator rule. */
+  readonly adminThreshold: number;
+  readonly certLifetimeMs: number;
+  readonly crlLifetimeMs: number;
+}
+
+/** Default registry policy of a new cluster: 2 of 3 administrators, day-long certificates and CRLs. */
+export const DEFAULT_REGISTRY_POLICY = {
+  admins: 3,
+  adminThreshold: 2,
+  certLifetimeMs: 24 * 3600 * 1000,
+  crlLifetimeMs: 24 * 3600 * 1000,
+} as const;
 
 /** replica-<i>/config.json: one replica's private settings. Paths are resolved against the file. */
 export interface ReplicaConfig {
@@ -169,7 +193,7 @@ function publicKeyHex(file: string, v: unknown, where: string): Uint8Array {
 /** Parses and validates cluster.json. */
 export function loadClusterConfig(file: string): ClusterConfig {
   const o = readJson(file);
-  onlyKeys(file, '', o, ['version', 'chainId', 'f', 'genesisTimeMs', 'replicas']);
+  onlyKeys(file, '', o, ['version', 'chainId', 'f', 'genesisTimeMs', 'replicas', 'registry']);
   if (o.version !== CONFIG_VERSION) invalid(file, `unsupported version ${String(o.version)}`);
   const chainId = str(file, o, 'chainId', 64);
   const f = int(file, o, 'f', 0, 84);
@@ -193,7 +217,17 @@ export function loadClusterConfig(file: string): ClusterConfig {
     invalid(file, `n = ${replicas.length} replicas cannot tolerate f = ${f} (n >= 3f+1)`);
   const keys = new Set(replicas.map((r) => toHex(r.publicKey)));
   if (keys.size !== replicas.length) invalid(file, 'two replicas share a public key');
-  return { version: CONFIG_VERSION, chainId, f, genesisTimeMs, replicas };
+  const reg = obj(file, o, 'registry');
+  onlyKeys(file, 'registry.', reg, ['admins', 'adminThreshold', 'certLifetimeMs', 'crlLifetimeMs']);
+  if (!Array.isArray(reg.admins) || reg.admins.length === 0 || reg.admins.length > 64)
+    invalid(file, 'registry.admins must list 1..64 administrator keys');
+  const registry: RegistryGenesisConfig = {
+    admins: (reg.admins as unknown[]).map((a, k) => publicKeyHex(file, a, `registry.admins[${k}]`)),
+    adminThreshold: int(file, reg, 'adminThreshold', 1, reg.admins.length),
+    certLifetimeMs: int(file, reg, 'certLifetimeMs', 1, Number.MAX_SAFE_INTEGER),
+    crlLifetimeMs: int(file, reg, 'crlLifetimeMs', 1, Number.MAX_SAFE_INTEGER),
+  };
+  return { version: CONFIG_VERSION, chainId, f, genesisTimeMs, replicas, registry };
 }
 
 /** Parses a replica config, resolves its paths, loads its cluster and operator key. */
@@ -311,6 +345,12 @@ export interface CreateClusterOptions {
   readonly chainId?: string;
   /** Defaults to the current time; injectable for tests. */
   readonly genesisTimeMs?: number;
+  /** Registry administrators m (default 3); their keys are written to DIR/admins/admin-<i>.key. */
+  readonly admins?: number;
+  /** k of k-of-m (default min(2, m)). */
+  readonly adminThreshold?: number;
+  /** Lifetime of end-entity certificates (default 24 h). */
+  readonly certLifetimeMs?: number;
 }
 
 /**
@@ -382,11 +422,35 @@ export async function createCluster(
     writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
     replicaConfigs.push(configFile);
   }
+  // Registry administrators: each key file is meant to be handed to one administrator (docs/registry.md).
+  const adminCount = options.admins ?? DEFAULT_REGISTRY_POLICY.admins;
+  if (!Number.isInteger(adminCount) || adminCount < 1 || adminCount > 64)
+    throw new OmegaError('INVALID_ARGUMENT', 'admins must be in 1..64');
+  const adminThreshold =
+    options.adminThreshold ?? Math.min(DEFAULT_REGISTRY_POLICY.adminThreshold, adminCount);
+  if (!Number.isInteger(adminThreshold) || adminThreshold < 1 || adminThreshold > adminCount)
+    throw new OmegaError('INVALID_ARGUMENT', `admin threshold must be in 1..${adminCount}`);
+  const adminDir = join(dir, 'admins');
+  mkdirSync(adminDir, { recursive: true, mode: 0o700 });
+  const adminKeys: string[] = [];
+  for (let i = 1; i <= adminCount; i++) {
+    const seed = random(32);
+    const file = join(adminDir, `admin-${i}.key`);
+    writeFileSync(file, `${toHex(seed)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    adminKeys.push(toHex(ed25519PublicKey(seed)));
+  }
   const cluster = {
     version: CONFIG_VERSION,
     chainId,
     f,
     genesisTimeMs: options.genesisTimeMs ?? Date.now(),
+    registry: {
+      admins: adminKeys,
+      adminThreshold,
+      certLifetimeMs: options.certLifetimeMs ?? DEFAULT_REGISTRY_POLICY.certLifetimeMs,
+      crlLifetimeMs: DEFAULT_REGISTRY_POLICY.crlLifetimeMs,
+    },
     replicas: members.map((m) => ({
       index: m.index,
       publicKey: toHex(m.publicKey),

@@ -16,3 +16,5 @@ export type {
 export { fromBase64url, toBase64url } from './base64url.js';
 export { OP_TAGS } from '../core/machine/operations.js';
 export type { OperationName } from '../core/machine/operations.js';
+export { RegistryClient } from './registry.js';
+export type { AdminSigner, RegistryOutcome } from './registry.js';

@@ -402,6 +402,7 @@ describe('other routes', () => {
       'GET /v1/info',
       'GET /v1/status',
       'GET /v1/service-keys',
+      'GET /v1/registry/pki',
       'GET /healthz',
       'GET /readyz',
       'GET /metrics',

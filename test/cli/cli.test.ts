@@ -18,12 +18,27 @@ async function run(argv: string[], env: Record<string, string> = {}) {
 }
 
 const EXPECTED_OPTIONS: Record<string, string[]> = {
-  init: ['--replicas', '--dir', '--hosts', '--api-base-port', '--mesh-base-port', '--json'],
+  init: [
+    '--replicas',
+    '--dir',
+    '--hosts',
+    '--api-base-port',
+    '--mesh-base-port',
+    '--admins',
+    '--admin-threshold',
+    '--json',
+  ],
   start: ['--config', '--json'],
   dev: ['--replicas', '--dir', '--api-base-port', '--mesh-base-port', '--json'],
   status: ['--cluster', '--timeout', '--json'],
   ping: ['--cluster', '--key', '--timeout', '--json'],
   'service-keys': ['--cluster', '--wait', '--pin', '--timeout', '--json'],
+  'ca cert': ['--cluster', '--out', '--timeout'],
+  crl: ['--cluster', '--out', '--timeout'],
+  'admin authorize': ['--key', '--admin-key', '--cluster', '--client-key', '--json'],
+  'key register': ['--key', '--private-key', '--cluster', '--client-key', '--json'],
+  'key lookup': ['--type', '--out', '--cluster', '--client-key', '--json'],
+  'key revoke': ['--key', '--private-key', '--admin-key', '--reason', '--cluster', '--json'],
 };
 
 describe('omega --help', () => {

@@ -8,6 +8,7 @@
  * service keys (DKG), 0x02xx registry.
  */
 import { MACHINE_LIMITS } from './limits.js';
+import { REGISTRY_LIMITS } from '../registry/limits.js';
 
 /** Who may send an operation. `committee`: only replicas of the committee (their identity keys). */
 export type OperationAccess = 'anyone' | 'committee';
@@ -29,6 +30,10 @@ export const OP_TAGS = {
   'dkg.complaint': 0x0103,
   'frost.commit': 0x0104,
   'frost.share': 0x0105,
+  'registry.register': 0x0201,
+  'registry.lookup': 0x0202,
+  'registry.revoke': 0x0203,
+  'registry.admin': 0x0204,
 } as const;
 
 export type OperationName = keyof typeof OP_TAGS;
@@ -58,6 +63,35 @@ const SPECS: readonly OperationSpec[] = [
   // FROST signing with the certificate key (docs/frost-signing.md): replicas only.
   { tag: OP_TAGS['frost.commit'], name: 'frost.commit', bodyBytesMax: 2048, access: 'committee' },
   { tag: OP_TAGS['frost.share'], name: 'frost.share', bodyBytesMax: 64, access: 'committee' },
+  // The public key registry (docs/registry.md): anyone may send; access rules are the registry's own.
+  {
+    tag: OP_TAGS['registry.register'],
+    name: 'registry.register',
+    bodyBytesMax:
+      16 +
+      REGISTRY_LIMITS.principalNameBytesMax +
+      REGISTRY_LIMITS.spkiBytesMax +
+      REGISTRY_LIMITS.signatureBytesMax,
+    access: 'anyone',
+  },
+  {
+    tag: OP_TAGS['registry.lookup'],
+    name: 'registry.lookup',
+    bodyBytesMax: 8 + REGISTRY_LIMITS.principalNameBytesMax,
+    access: 'anyone',
+  },
+  {
+    tag: OP_TAGS['registry.revoke'],
+    name: 'registry.revoke',
+    bodyBytesMax: 80 + REGISTRY_LIMITS.principalNameBytesMax + REGISTRY_LIMITS.signatureBytesMax,
+    access: 'anyone',
+  },
+  {
+    tag: OP_TAGS['registry.admin'],
+    name: 'registry.admin',
+    bodyBytesMax: 8 + REGISTRY_LIMITS.adminActionBytesMax + REGISTRY_LIMITS.adminSignaturesMax * 96,
+    access: 'anyone',
+  },
 ];
 
 const TABLE: ReadonlyMap<number, OperationSpec> = new Map(SPECS.map((s) => [s.tag, s]));

@@ -58,7 +58,7 @@ import {
 } from '../../core/machine/index.js';
 import { toHex } from '../../crypto/bytes.js';
 import { OmegaError, isOmegaError } from '../../errors.js';
-import type { LoadedReplicaConfig } from '../config.js';
+import type { ClusterConfig, LoadedReplicaConfig } from '../config.js';
 import { loadStoredIdentity, type ReplicaIdentity } from '../identity.js';
 import { SqliteStorage } from '../storage/sqlite.js';
 import { systemRandom } from '../storage/seal.js';
@@ -69,6 +69,23 @@ import { blsBackendPreferenceFromEnv } from '../crypto-pool.js';
 import { DkgDriver, type DkgProgress } from './service-keys.js';
 import { FrostDriver } from './frost-driver.js';
 import { OwnRequests } from './own-requests.js';
+import { REGISTRY_MODULE, RegistryModule } from '../../core/registry/module.js';
+import { nodeKeySignatureVerify } from '../registry/verify.js';
+
+/** The registry module of a cluster: its genesis administrators and policy come from cluster.json. */
+export function registryModuleFor(cluster: ClusterConfig) {
+  return RegistryModule.factory({
+    config: { verifyKeySignature: nodeKeySignatureVerify, verifyEd25519: nodeEd25519Verify },
+    genesis: {
+      admins: cluster.registry.admins,
+      policy: {
+        adminThreshold: cluster.registry.adminThreshold,
+        certLifetimeMs: cluster.registry.certLifetimeMs,
+        crlLifetimeMs: cluster.registry.crlLifetimeMs,
+      },
+    },
+  });
+}
 import { MeshTransport, type MeshLimits } from '../transport/mesh.js';
 import type { ThresholdBlsService } from '../../crypto/bls/service.js';
 import { createBlsPool } from '../crypto-pool.js';
@@ -326,6 +343,8 @@ class Replica implements ReplicaNode {
       modules: [
         // DKG windows are part of the transition function: the defaults, the same on every replica.
         ServiceKeysModule.factory({ backend: bls }),
+        // After service-keys: its beginBlock sees the desk's finished signatures of this block.
+        registryModuleFor(cluster),
       ],
     };
     const snap = storage.latestSnapshot();
@@ -441,6 +460,11 @@ class Replica implements ReplicaNode {
               certificate: view('certificate', keys.result.certificate.publicKey),
             },
     };
+  }
+
+  registryPki(): { caCertificate: Uint8Array | null; crl: Uint8Array | null } {
+    const registry = this.machine.module<RegistryModule>(REGISTRY_MODULE)?.registry;
+    return { caCertificate: registry?.caCertificate() ?? null, crl: registry?.latestCrl() ?? null };
   }
 
   private frostProgress(): ServiceKeysInfo['frost'] {

@@ -1,0 +1,214 @@
+/**
+ * The registry commands of `omega` (docs/registry.md, "CLI"): `ca cert`, `crl`, `admin authorize`,
+ * `key register`, `key lookup`, `key revoke`. Keys are read as PEM (SPKI) or JWK; private keys (for proof
+ * of possession and self-revocation) as PEM PKCS#8, handled by node:crypto and never sent anywhere.
+ *
+ * Trust: every answer goes through the SDK (a certified reply under the pinned service key). The CA
+ * certificate and the CRL come from one replica's copy and are checked here against the pinned
+ * certificate key before they are written out.
+ */
+import {
+  X509Certificate,
+  createPrivateKey,
+  sign as nodeSign,
+  verify as nodeVerify,
+  createPublicKey,
+} from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificateList } from '@peculiar/asn1-x509';
+import { concatBytes, fromHex, toHex } from '../crypto/bytes.js';
+import { OmegaError } from '../errors.js';
+import type { RegistryKeyType } from '../core/registry/keys.js';
+import { KEY_TYPES, canSign } from '../core/registry/keys.js';
+import { readPublicKeyFile } from '../core/registry/keyfile.js';
+import { loadClientFile } from '../runtime/config.js';
+import type { AdminSigner, RegistryOutcome } from '../sdk/index.js';
+import { OmegaClient, RegistryClient, fromBase64url } from '../sdk/index.js';
+import type { CliIo } from './io.js';
+import { EXIT, loadOrCreateClientKey, usage } from './io.js';
+
+const ED25519_SPKI_PREFIX = fromHex('302a300506032b6570032100');
+
+export interface RegistryContextOptions {
+  readonly clientFile: string;
+  readonly keyOption: string | undefined;
+  readonly timeoutMs: number;
+}
+
+function pinnedCluster(clientFile: string) {
+  const cluster = loadClientFile(clientFile);
+  if (cluster.service === undefined) {
+    throw new OmegaError(
+      'SERVICE_KEYS_NOT_READY',
+      `${clientFile} has no pinned service keys; run omega service-keys --pin first`,
+    );
+  }
+  return { ...cluster, service: cluster.service };
+}
+
+export function registryClient(
+  o: RegistryContextOptions,
+  io: CliIo,
+): { registry: RegistryClient; chainId: string } {
+  const cluster = pinnedCluster(o.clientFile);
+  const secretKey = loadOrCreateClientKey(o.keyOption, o.clientFile, io);
+  const client = new OmegaClient({ cluster, secretKey, timeoutMs: o.timeoutMs, hedgeMs: 1_000 });
+  return { registry: new RegistryClient(client, cluster.chainId), chainId: cluster.chainId };
+}
+
+export function readKeyFile(path: string, io: CliIo) {
+  let text: string;
+  try {
+    text = readFileSync(resolve(io.cwd, path), 'utf8');
+  } catch (cause) {
+    throw new OmegaError('INVALID_CONFIG', `${path}: cannot read the key file`, { cause });
+  }
+  return readPublicKeyFile(text);
+}
+
+/** An administrator key file: 64 hex digits (the Ed25519 seed written by omega init). */
+export function readAdminKey(path: string, io: CliIo): AdminSigner {
+  const text = readFileSync(resolve(io.cwd, path), 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/.test(text))
+    throw new OmegaError('INVALID_CONFIG', `${path}: an admin key file holds 64 lower-case hex digits`);
+  const seed = fromHex(text);
+  return { publicKey: ed25519.getPublicKey(seed), sign: (m) => ed25519.sign(m, seed) };
+}
+
+/** Signs with a PEM private key (PKCS#8): Ed25519, ECDSA (DER signature, SHA-256), RSA-PSS (SHA-256, salt 32). */
+export function signWithPrivateKey(
+  path: string,
+  type: RegistryKeyType,
+  message: Uint8Array,
+  io: CliIo,
+): Uint8Array {
+  if (!canSign(type)) throw new OmegaError('INVALID_ARGUMENT', `${type} keys cannot sign`);
+  const key = createPrivateKey(readFileSync(resolve(io.cwd, path), 'utf8'));
+  if (type === 'ed25519') return new Uint8Array(nodeSign(null, message, key));
+  if (type === 'rsa') {
+    return new Uint8Array(
+      nodeSign('sha256', message, { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 }),
+    );
+  }
+  return new Uint8Array(nodeSign('sha256', message, key));
+}
+
+export function keyTypeOption(v: string | undefined): RegistryKeyType {
+  const t = v ?? 'ed25519';
+  if (!(KEY_TYPES as readonly string[]).includes(t))
+    throw usage(`--type must be one of ${KEY_TYPES.join(', ')}`);
+  return t as RegistryKeyType;
+}
+
+/** Prints an outcome; returns the exit code. */
+export function report<T>(
+  r: RegistryOutcome<T>,
+  io: CliIo,
+  json: boolean,
+  text: (v: T) => string,
+  jsonOf: (v: T) => unknown,
+): number {
+  if (r.outcome === 'ok') {
+    io.out(
+      json
+        ? `${JSON.stringify({ outcome: 'ok', height: r.height, ...(jsonOf(r.value) as object) })}\n`
+        : `${text(r.value)}\n`,
+    );
+    return EXIT.OK;
+  }
+  if (json) io.out(`${JSON.stringify(r)}\n`);
+  if (r.outcome === 'fail') io.err(`error ${r.code}: ${r.message}\n`);
+  else io.err(`unknown: ${r.reason} (the request may or may not have taken effect)\n`);
+  return EXIT.FAILED;
+}
+
+function pemOf(label: string, der: Uint8Array): string {
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
+  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+}
+
+async function fetchPki(
+  clientFile: string,
+  timeoutMs: number,
+): Promise<{ ca: Uint8Array | null; crl: Uint8Array | null }[]> {
+  const cluster = loadClientFile(clientFile);
+  return Promise.all(
+    cluster.replicas.map(async (r) => {
+      try {
+        const res = await fetch(`${r.url.replace(/\/+$/, '')}/v1/registry/pki`, {
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const body = (await res.json()) as { caCertificate: string | null; crl: string | null };
+        return {
+          ca: body.caCertificate === null ? null : fromBase64url(body.caCertificate),
+          crl: body.crl === null ? null : fromBase64url(body.crl),
+        };
+      } catch {
+        return { ca: null, crl: null };
+      }
+    }),
+  );
+}
+
+/** The CA certificate: self-signed by, and certifying, the pinned certificate key. */
+export async function fetchCaCertificate(clientFile: string, timeoutMs: number): Promise<X509Certificate> {
+  const { service } = pinnedCluster(clientFile);
+  for (const { ca } of await fetchPki(clientFile, timeoutMs)) {
+    if (ca === null) continue;
+    try {
+      const cert = new X509Certificate(Buffer.from(ca));
+      const raw = new Uint8Array(cert.publicKey.export({ type: 'spki', format: 'der' })).subarray(12);
+      if (toHex(raw) === toHex(service.certificate) && cert.verify(cert.publicKey)) return cert;
+    } catch {
+      // A replica served garbage: try the next one.
+    }
+  }
+  throw new OmegaError(
+    'CA_NOT_READY',
+    'no replica served a CA certificate for the pinned certificate key yet',
+  );
+}
+
+/** The newest CRL any replica serves whose signature verifies under the pinned certificate key. */
+export async function fetchCrl(
+  clientFile: string,
+  timeoutMs: number,
+): Promise<{ der: Uint8Array; crlNumber: bigint }> {
+  const { service } = pinnedCluster(clientFile);
+  const key = createPublicKey({
+    key: Buffer.from(concatBytes(ED25519_SPKI_PREFIX, service.certificate)),
+    format: 'der',
+    type: 'spki',
+  });
+  let best: { der: Uint8Array; crlNumber: bigint } | undefined;
+  for (const { crl } of await fetchPki(clientFile, timeoutMs)) {
+    if (crl === null) continue;
+    try {
+      const list = AsnConvert.parse(crl, CertificateList);
+      const tbs = new Uint8Array(AsnConvert.serialize(list.tbsCertList));
+      if (!nodeVerify(null, tbs, key, new Uint8Array(list.signature))) continue;
+      const ext = list.tbsCertList.crlExtensions?.find((e) => e.extnID === '2.5.29.20');
+      const n =
+        ext === undefined ? 0n : BigInt(`0x${toHex(new Uint8Array(ext.extnValue.buffer)).slice(4) || '0'}`);
+      if (best === undefined || n > best.crlNumber) best = { der: crl, crlNumber: n };
+    } catch {
+      // Malformed or mis-signed: ignore this replica's copy.
+    }
+  }
+  if (best === undefined)
+    throw new OmegaError('CA_NOT_READY', 'no replica served a CRL signed by the pinned certificate key yet');
+  return best;
+}
+
+export function writeOut(path: string | undefined, text: string, io: CliIo): void {
+  if (path === undefined) io.out(text);
+  else writeFileSync(resolve(io.cwd, path), text);
+}
+
+export { pemOf };

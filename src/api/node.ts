@@ -78,7 +78,12 @@ export interface ServiceKeysInfo {
   /** Whether this replica holds its shares of the service keys. */
   readonly holdsShares: boolean;
   /** FROST signing with the certificate key, once the DKG is done: queued nonce commitments per replica (index − 1) and open signing jobs. */
-  readonly frost: { readonly queued: readonly number[]; readonly openJobs: number } | null;
+  readonly frost: {
+    readonly queued: readonly number[];
+    readonly openJobs: number;
+    /** The latest signer exclusions (bad or withheld shares), oldest first. */
+    readonly excluded: readonly { readonly job: number; readonly signer: number; readonly reason: string }[];
+  } | null;
   /** Set when phase is `done`. */
   readonly keys: {
     readonly qual: readonly number[];

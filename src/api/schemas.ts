@@ -170,10 +170,23 @@ export const serviceKeysSchema = {
         {
           type: 'object',
           additionalProperties: false,
-          required: ['queued', 'openJobs'],
+          required: ['queued', 'openJobs', 'excluded'],
           properties: {
             queued: { type: 'array', items: { type: 'integer', minimum: 0 } },
             openJobs: { type: 'integer', minimum: 0 },
+            excluded: {
+              type: 'array',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['job', 'signer', 'reason'],
+                properties: {
+                  job: { type: 'integer', minimum: 1 },
+                  signer: { type: 'integer', minimum: 1 },
+                  reason: { type: 'string', enum: ['bad-share', 'withheld'] },
+                },
+              },
+            },
           },
         },
       ],

@@ -46,6 +46,7 @@ export const FROST_ATTEMPT_TIMEOUT_MS = 3_000;
 const SHARE_BYTES = 32;
 const POINT_BYTES = 32;
 const SNAPSHOT_VERSION = 1;
+const EXCLUSIONS_KEPT = 64;
 
 export type FrostJobState = 'pending' | 'signing' | 'done';
 
@@ -109,8 +110,26 @@ export class FrostDesk {
   private readonly lastSeq = new Map<number, number>();
   private readonly jobs = new Map<number, MutableJob>();
   private nextJobId = 1;
+  /** The latest exclusions (bounded), oldest first: who misbehaved as a signer, for operators and audits. */
+  private readonly exclusions: { job: number; signer: number; reason: 'bad-share' | 'withheld' }[] = [];
 
   constructor(private readonly group: FrostGroup) {}
+
+  /** The latest (at most 64) signer exclusions, oldest first. */
+  recentExclusions(): readonly {
+    readonly job: number;
+    readonly signer: number;
+    readonly reason: 'bad-share' | 'withheld';
+  }[] {
+    return this.exclusions;
+  }
+
+  private exclude(job: MutableJob, signer: number, reason: 'bad-share' | 'withheld'): void {
+    job.excluded.add(signer);
+    job.culprits.push({ signer, reason });
+    this.exclusions.push({ job: job.id, signer, reason });
+    if (this.exclusions.length > EXCLUSIONS_KEPT) this.exclusions.shift();
+  }
 
   /** Unconsumed commitments of `signer` in the replicated state. */
   queued(signer: number): number {
@@ -236,8 +255,7 @@ export class FrostDesk {
     if (job.shares.has(index))
       throw new OmegaError('DUPLICATE_REQUEST', `signer ${index} already sent its share`);
     if (!verifySignatureShare(this.group, job.commitments, job.message, index, share)) {
-      job.excluded.add(index);
-      job.culprits.push({ signer: index, reason: 'bad-share' });
+      this.exclude(job, index, 'bad-share');
       this.restart(job);
       return 'bad-share';
     }
@@ -254,10 +272,7 @@ export class FrostDesk {
     for (const job of this.jobs.values()) {
       if (job.state === 'signing' && timeMs >= job.attemptStartedMs + FROST_ATTEMPT_TIMEOUT_MS) {
         for (const s of job.signers) {
-          if (!job.shares.has(s)) {
-            job.excluded.add(s);
-            job.culprits.push({ signer: s, reason: 'withheld' });
-          }
+          if (!job.shares.has(s)) this.exclude(job, s, 'withheld');
         }
         this.restart(job);
       }
@@ -332,6 +347,12 @@ export class FrostDesk {
       ww.array(j.culprits, (w3, c) => w3.u16(c.signer).u8(c.reason === 'bad-share' ? 0 : 1));
       ww.optional(j.signature, (w3, sig) => w3.fixed(sig, 64));
     });
+    w.array(this.exclusions, (ww, e) =>
+      ww
+        .u64(e.job)
+        .u16(e.signer)
+        .u8(e.reason === 'bad-share' ? 0 : 1),
+    );
   }
 
   static restore(group: FrostGroup, r: Reader): FrostDesk {
@@ -388,6 +409,13 @@ export class FrostDesk {
         signature,
       });
     });
+    for (const e of r.array(EXCLUSIONS_KEPT, (rr) => ({
+      job: rr.u64Number(),
+      signer: d.member(rr.u16()),
+      reason: rr.u8() === 0 ? ('bad-share' as const) : ('withheld' as const),
+    }))) {
+      d.exclusions.push(e);
+    }
     return d;
   }
 }

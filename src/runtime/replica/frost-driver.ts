@@ -39,6 +39,8 @@ export interface FrostDriverDeps {
     info(message: string, fields?: Record<string, unknown>): void;
     warn(message: string, fields?: Record<string, unknown>): void;
   };
+  /** Test hook (fault injection): this replica withholds its shares or sends corrupted ones. */
+  readonly fault?: 'withhold' | 'corrupt';
 }
 
 export class FrostDriver {
@@ -85,6 +87,11 @@ export class FrostDriver {
         this.persist(state);
         share = signShare(keysGroup(module), state.signer, nonces, job.commitments, job.message);
         this.computed.set(key, share);
+      }
+      if (this.deps.fault === 'withhold') continue;
+      if (this.deps.fault === 'corrupt') {
+        share = share.slice();
+        share[0]! ^= 1;
       }
       const body = encodeShareBody(job.id, job.attempt, share);
       this.deps.own.post(`frost/share/${key}`, 'frost.share', () => body);

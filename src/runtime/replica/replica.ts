@@ -132,6 +132,8 @@ export interface StartReplicaOptions {
   readonly apiLog?: boolean;
   /** Wall clock for block times; default Date.now (injectable for tests). */
   readonly now?: () => number;
+  /** Fault injection for tests only: this replica misbehaves as a FROST signer. */
+  readonly testFrostFault?: 'withhold' | 'corrupt';
   /**
    * The service signing key (docs/replies.md); default the replica's bootstrap DKG. Once a key exists,
    * every non-empty block's results are threshold-signed and replies carry a certificate; before,
@@ -428,6 +430,7 @@ class Replica implements ReplicaNode {
       own,
       random: systemRandom,
       log: this.log,
+      ...(options.testFrostFault === undefined ? {} : { fault: options.testFrostFault }),
     });
   }
 
@@ -473,6 +476,7 @@ class Replica implements ReplicaNode {
     return {
       queued: this.config.cluster.replicas.map((r) => desk.queued(r.index)),
       openJobs: desk.openJobs().length,
+      excluded: desk.recentExclusions(),
     };
   }
 

@@ -120,4 +120,6 @@ export interface ReplicaNode {
    * replica's copy: clients verify both against the pinned certificate key (docs/registry.md).
    */
   registryPki?(): { readonly caCertificate: Uint8Array | null; readonly crl: Uint8Array | null };
+  /** Encoded audit entries from `fromSeq` (1-based), at most `limit` (one replica's copy; `omega audit` verifies it). */
+  registryAudit?(fromSeq: number, limit: number): readonly Uint8Array[];
 }

@@ -12,6 +12,8 @@ import {
   statusSchema,
   serviceKeysSchema,
   registryPkiSchema,
+  auditParamsSchema,
+  auditPageSchema,
   submitBodySchema,
 } from './schemas.js';
 
@@ -21,6 +23,7 @@ export type OperationId =
   | 'getStatus'
   | 'getServiceKeys'
   | 'getRegistryPki'
+  | 'getRegistryAudit'
   | 'healthz'
   | 'readyz'
   | 'metrics'
@@ -127,6 +130,18 @@ export const API_ROUTES: readonly RouteSpec[] = [
       "The registry's CA certificate and latest CRL (DER, base64url); verify them against the pinned certificate key.",
     responses: { '200': json('CA certificate and CRL.', registryPkiSchema), ...COMMON_ERRORS },
     fastifySchema: { response: { 200: registryPkiSchema, '4xx': errorSchema, '5xx': errorSchema } },
+  },
+  {
+    method: 'GET',
+    url: '/v1/registry/audit/:from',
+    operationId: 'getRegistryAudit',
+    summary:
+      'Up to 500 encoded audit entries from sequence number `from`; verify them against the threshold-signed head (registry.audit-head).',
+    responses: { '200': json('A page of audit entries.', auditPageSchema), ...COMMON_ERRORS },
+    fastifySchema: {
+      params: auditParamsSchema,
+      response: { 200: auditPageSchema, '4xx': errorSchema, '5xx': errorSchema },
+    },
   },
   {
     method: 'GET',

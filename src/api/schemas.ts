@@ -222,6 +222,28 @@ export const registryPkiSchema = {
   },
 } as const;
 
+export const AUDIT_PAGE_MAX = 500;
+
+export const auditParamsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from'],
+  properties: { from: { type: 'string', pattern: '^[1-9][0-9]{0,9}$' } },
+} as const;
+
+export const auditPageSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['entries'],
+  properties: {
+    entries: {
+      type: 'array',
+      maxItems: AUDIT_PAGE_MAX,
+      items: bytesSchema('Encoded audit entry (docs/registry.md, "Audit log")', 16 * 1024 + 128),
+    },
+  },
+} as const;
+
 export const healthSchema = {
   type: 'object',
   additionalProperties: false,

@@ -27,6 +27,7 @@ import { ReplicaMetrics } from './metrics.js';
 import type { ReplicaNode } from './node.js';
 import { buildOpenApi } from './openapi.js';
 import { API_ROUTES } from './routes.js';
+import { AUDIT_PAGE_MAX } from './schemas.js';
 import type { RouteSpec } from './routes.js';
 
 /** Options of {@link createApiServer}. */
@@ -187,6 +188,11 @@ export async function createApiServer(
         caCertificate: pki.caCertificate === null ? null : toBase64url(pki.caCertificate),
         crl: pki.crl === null ? null : toBase64url(pki.crl),
       });
+    },
+    getRegistryAudit: (req) => {
+      const from = Number((req.params as { from: string }).from);
+      const entries = node.registryAudit?.(from, AUDIT_PAGE_MAX) ?? [];
+      return Promise.resolve({ entries: entries.map(toBase64url) });
     },
     healthz: () => Promise.resolve({ status: 'ok' }),
     readyz: () => {

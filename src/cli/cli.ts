@@ -23,6 +23,7 @@ import {
   registryClient,
   report,
   signWithPrivateKey,
+  verifiedAudit,
   writeOut,
 } from './registry.js';
 import { KEY_TYPES, canSign } from '../core/registry/keys.js';
@@ -291,6 +292,36 @@ const COMMANDS: Record<string, Command> = {
       const clientFile = findClientFile(str(v.cluster), io);
       const crl = await fetchCrl(clientFile, intOption('timeout', str(v.timeout), 5_000, 1, 600_000));
       writeOut(str(v.out), pemOf('X509 CRL', crl.der), io);
+      return EXIT.OK;
+    },
+  },
+  audit: {
+    summary: "the registry's audit log, verified against its threshold-signed chain head",
+    usage: 'omega audit [--cluster FILE] [--json]',
+    options: {
+      cluster: CLUSTER_OPTION,
+      'client-key': CLIENT_KEY_OPTION,
+      timeout: TIMEOUT_OPTION(20_000),
+      json: JSON_OPTION,
+    },
+    run: async (v, io) => {
+      const { head, entries } = await verifiedAudit(registryOptions(v, io), io);
+      if (v.json === true) {
+        io.out(
+          `${JSON.stringify({
+            verified: true,
+            head: toHex(head),
+            entries: entries.map((e) => ({ ...e, actor: toHex(e.actor), body: toHex(e.body) })),
+          })}\n`,
+        );
+      } else {
+        for (const e of entries) {
+          io.out(
+            `#${e.seq}  height ${e.height}  ${new Date(e.timeMs).toISOString()}  ${e.kind.padEnd(8)}  actor ${toHex(e.actor).slice(0, 16)}…\n`,
+          );
+        }
+        io.out(`verified: ${entries.length} entries chain to the signed head ${toHex(head)}\n`);
+      }
       return EXIT.OK;
     },
   },

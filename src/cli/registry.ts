@@ -24,6 +24,8 @@ import { OmegaError } from '../errors.js';
 import type { RegistryKeyType } from '../core/registry/keys.js';
 import { KEY_TYPES, canSign } from '../core/registry/keys.js';
 import { readPublicKeyFile } from '../core/registry/keyfile.js';
+import type { AuditEntry } from '../core/registry/audit.js';
+import { decodeAuditEntry, verifyAuditChain } from '../core/registry/audit.js';
 import { loadClientFile } from '../runtime/config.js';
 import type { AdminSigner, RegistryOutcome } from '../sdk/index.js';
 import { OmegaClient, RegistryClient, fromBase64url } from '../sdk/index.js';
@@ -212,3 +214,45 @@ export function writeOut(path: string | undefined, text: string, io: CliIo): voi
 }
 
 export { pemOf };
+
+/**
+ * The audit log, verified: the length and chain head come threshold-signed (registry.audit-head), the
+ * entries from any replica that serves them; the chain from genesis must end exactly at that head.
+ */
+export async function verifiedAudit(
+  o: RegistryContextOptions,
+  io: CliIo,
+): Promise<{ head: Uint8Array; entries: AuditEntry[] }> {
+  const { registry, chainId } = registryClient(o, io);
+  const anchor = await registry.auditHead();
+  if (anchor.outcome !== 'ok') {
+    throw new OmegaError(
+      anchor.outcome === 'fail' ? anchor.code : 'CLUSTER_UNREACHABLE',
+      anchor.outcome === 'fail' ? anchor.message : anchor.reason,
+    );
+  }
+  const { length, head } = anchor.value;
+  const cluster = loadClientFile(o.clientFile);
+  for (const replica of cluster.replicas) {
+    try {
+      const entries: Uint8Array[] = [];
+      while (entries.length < length) {
+        const res = await fetch(
+          `${replica.url.replace(/\/+$/, '')}/v1/registry/audit/${entries.length + 1}`,
+          {
+            signal: AbortSignal.timeout(o.timeoutMs),
+          },
+        );
+        const page = ((await res.json()) as { entries: string[] }).entries.map(fromBase64url);
+        if (page.length === 0) break;
+        entries.push(...page);
+      }
+      const first = entries.slice(0, length);
+      verifyAuditChain(chainId, first, head);
+      return { head, entries: first.map(decodeAuditEntry) };
+    } catch {
+      // This replica's copy is missing, behind or altered: try the next one.
+    }
+  }
+  throw new OmegaError('AUDIT_CHAIN_BROKEN', 'no replica served audit entries that match the signed head');
+}

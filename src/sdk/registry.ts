@@ -133,8 +133,16 @@ export class RegistryClient {
     });
   }
 
+  /** The audit log's length and chain head, ordered and vouched for like any answer. */
+  async auditHead(): Promise<RegistryOutcome<{ length: number; head: Uint8Array }>> {
+    return this.call('registry.audit-head', new Uint8Array(0), (r) => ({
+      length: r.u64Number(),
+      head: r.fixed(32),
+    }));
+  }
+
   private async call<T>(
-    operation: 'registry.admin' | 'registry.register' | 'registry.revoke',
+    operation: 'registry.admin' | 'registry.register' | 'registry.revoke' | 'registry.audit-head',
     body: Uint8Array,
     decode: (r: Reader) => T,
   ): Promise<RegistryOutcome<T>> {
@@ -147,7 +155,8 @@ export class RegistryClient {
   }
 
   private async callAll<T>(
-    operation: 'registry.admin' | 'registry.register' | 'registry.revoke' | 'registry.lookup',
+    operation:
+      'registry.admin' | 'registry.register' | 'registry.revoke' | 'registry.lookup' | 'registry.audit-head',
     body: Uint8Array,
     decode: (bytes: Uint8Array) => T,
   ): Promise<RegistryOutcome<T>> {

@@ -403,6 +403,7 @@ describe('other routes', () => {
       'GET /v1/status',
       'GET /v1/service-keys',
       'GET /v1/registry/pki',
+      'GET /v1/registry/audit/:from',
       'GET /healthz',
       'GET /readyz',
       'GET /metrics',

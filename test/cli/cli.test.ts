@@ -34,6 +34,7 @@ const EXPECTED_OPTIONS: Record<string, string[]> = {
   ping: ['--cluster', '--key', '--timeout', '--json'],
   'service-keys': ['--cluster', '--wait', '--pin', '--timeout', '--json'],
   'ca cert': ['--cluster', '--out', '--timeout'],
+  audit: ['--cluster', '--client-key', '--timeout', '--json'],
   crl: ['--cluster', '--out', '--timeout'],
   'admin authorize': ['--key', '--admin-key', '--cluster', '--client-key', '--json'],
   'key register': ['--key', '--private-key', '--cluster', '--client-key', '--json'],

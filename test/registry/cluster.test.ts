@@ -298,6 +298,14 @@ describe('registry on a 4-replica cluster', () => {
       },
     );
     expect(`${crlOk.stdout}${crlOk.stderr}`).toContain('verify OK');
+    // The audit log, verified against its threshold-signed head, records every action above in order.
+    const audit = await cli('audit', '--json');
+    expect(audit.code, audit.err).toBe(0);
+    const kinds = (JSON.parse(audit.out) as { verified: boolean; entries: { kind: string }[] }).entries.map(
+      (e) => e.kind,
+    );
+    expect(kinds[0]).toBe('ca');
+    for (const k of ['admin', 'register', 'issue', 'revoke', 'crl']) expect(kinds).toContain(k);
     // Bad input: an unknown key type is a usage error (exit 2), a missing key file a config error (exit 1).
     expect((await cli('key', 'lookup', 'bob', '--type', 'dsa')).code).toBe(2);
     expect((await cli('key', 'register', 'bob', '--key', 'missing.pem')).code).toBe(1);

@@ -34,6 +34,7 @@ export const OP_TAGS = {
   'registry.lookup': 0x0202,
   'registry.revoke': 0x0203,
   'registry.admin': 0x0204,
+  'registry.audit-head': 0x0205,
 } as const;
 
 export type OperationName = keyof typeof OP_TAGS;
@@ -92,6 +93,9 @@ const SPECS: readonly OperationSpec[] = [
     bodyBytesMax: 8 + REGISTRY_LIMITS.adminActionBytesMax + REGISTRY_LIMITS.adminSignaturesMax * 96,
     access: 'anyone',
   },
+  // The audit log's length and chain head, ordered and threshold-signed: the anchor `omega audit` checks
+  // the entries it reads from one replica against.
+  { tag: OP_TAGS['registry.audit-head'], name: 'registry.audit-head', bodyBytesMax: 0, access: 'anyone' },
 ];
 
 const TABLE: ReadonlyMap<number, OperationSpec> = new Map(SPECS.map((s) => [s.tag, s]));

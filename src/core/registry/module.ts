@@ -19,6 +19,7 @@ import type { BlockInfo, MachineModule, ModuleFactory, OperationHandler } from '
 import type { ServiceKeysModule } from '../service-keys/module.js';
 import { SERVICE_KEYS_MODULE } from '../service-keys/module.js';
 import { registryHandlers } from './operations.js';
+import { OP_TAGS } from '../machine/operations.js';
 import type { RegistryConfig, RegistryGenesis } from './registry.js';
 import { PublicKeyRegistry } from './registry.js';
 
@@ -45,7 +46,11 @@ export class RegistryModule implements MachineModule {
     /** Signing id (hex) → FROST desk job id; iterated in insertion (= block) order. */
     private readonly jobs: Map<string, number>,
   ) {
-    this.handlers = registryHandlers(() => this.registryValue);
+    const handlers = registryHandlers(() => this.registryValue);
+    handlers.set(OP_TAGS['registry.audit-head'], () =>
+      new Writer(48).u64(this.registryValue.auditLength).fixed(this.registryValue.auditHead, 32).finish(),
+    );
+    this.handlers = handlers;
   }
 
   static factory(options: RegistryModuleOptions): ModuleFactory<RegistryModule> {

@@ -250,6 +250,11 @@ export class PublicKeyRegistry {
     return this.audit.head;
   }
 
+  /** Number of audit entries. */
+  get auditLength(): number {
+    return this.audit.length;
+  }
+
   /** Encoded audit entries from `fromSeq` (1-based), at most `limit`. */
   auditEntries(fromSeq = 1, limit = 1000): Uint8Array[] {
     return this.audit.list(fromSeq, limit);

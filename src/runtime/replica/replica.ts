@@ -470,6 +470,10 @@ class Replica implements ReplicaNode {
     return { caCertificate: registry?.caCertificate() ?? null, crl: registry?.latestCrl() ?? null };
   }
 
+  registryAudit(fromSeq: number, limit: number): readonly Uint8Array[] {
+    return this.machine.module<RegistryModule>(REGISTRY_MODULE)?.registry.auditEntries(fromSeq, limit) ?? [];
+  }
+
   private frostProgress(): ServiceKeysInfo['frost'] {
     const desk = this.serviceKeysModule().desk;
     if (desk === undefined) return null;

@@ -24,14 +24,11 @@ import { isOmegaError } from '../../src/errors.js';
 import { testKey } from './fixtures.js';
 import { ADMINS, Harness, signedAction } from './helpers.js';
 
-function op(h: Harness, name: keyof typeof REGISTRY_OP_TAGS) {
-  const o = registryOperations(() => h.registry).find((x) => x.tag === REGISTRY_OP_TAGS[name])!;
+function op(h: Harness, name: 'register' | 'lookup' | 'revoke' | 'admin') {
+  const o = registryOperations(() => h.registry).find((x) => x.tag === REGISTRY_OP_TAGS[`registry.${name}`])!;
   return (body: Uint8Array): Uint8Array => {
     const c = h.ctx();
-    return o.execute(
-      { principal: c.principal!, requestId: new Uint8Array(16), height: c.height, timeMs: c.timeMs },
-      body,
-    );
+    return o.handle({ principal: c.principal!, height: c.height, timeMs: c.timeMs }, body);
   };
 }
 

@@ -25,7 +25,7 @@ import { OmegaError, invariant } from '../../errors.js';
 import { equalBytes, fromHex, lengthPrefixed, toHex, utf8 } from '../../crypto/bytes.js';
 import type { Ed25519Verify } from '../machine/envelope.js';
 import type { AdminAction, RegistryPolicy, SignedAdminAction } from './admin.js';
-import { checkAdminKey, checkPolicy, encodeSignedAdminAction, verifyAdminQuorum } from './admin.js';
+import { checkAdminKey, checkPolicy, verifyAdminQuorum } from './admin.js';
 import { AuditLog } from './audit.js';
 import type { KeySignatureVerify, PublicKeyInfo, RegistryKeyType } from './keys.js';
 import {
@@ -733,7 +733,7 @@ export class PublicKeyRegistry {
     }
     this.adminIds.set(idHex, envelope.notAfterMs);
     const body = new Writer()
-      .bytes(encodeSignedAdminAction({ actionBytes: signed.actionBytes, signatures: [] }))
+      .bytes(signed.actionBytes)
       .array(signers, (w, s) => w.fixed(s, ED25519_PUBLIC_KEY_BYTES))
       .finish();
     let crl: SigningRequest | undefined;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/crypto/bytes.js';
 import { decodeAuditEntry, verifyAuditChain } from '../../src/core/registry/audit.js';
+import { decodeAuditRecord } from '../../src/core/registry/audit-records.js';
 import { KEY_TYPES, popMessage, revocationMessage } from '../../src/core/registry/keys.js';
 import { decodeLookupAnswer, encodeLookupAnswer } from '../../src/core/registry/messages.js';
 import type { LookupAnswer } from '../../src/core/registry/messages.js';
@@ -526,6 +527,41 @@ describe('registry: bounded state', () => {
     expect(h.registry.pendingSignatures()).toHaveLength(0);
     expect(h.registry.lookup(h.ctx(4 * HOUR), { principal: 'alice', keyType: 'ed25519' }).status).toBe(
       'pending',
+    );
+  });
+});
+
+describe('registry: audit records (what `omega audit` lists)', () => {
+  it('every entry decodes to its typed record; revocations say who revoked', () => {
+    const h = new Harness();
+    h.installCa();
+    h.authorize('alice', 'ed25519');
+    h.register('alice', 'ed25519');
+    h.registry.lookup(h.ctx(), { principal: 'alice', keyType: 'ed25519' });
+    const k = testKey('ed25519');
+    h.registry.revoke(h.ctx(), {
+      principal: 'alice',
+      keyDigest: k.info.digest,
+      reason: 1,
+      signerDigest: k.info.digest,
+      signature: k.sign!(revocationMessage(CHAIN, 'alice', k.info.digest, 1)),
+    });
+    const records = h.registry.auditEntries().map((e) => decodeAuditRecord(decodeAuditEntry(e)));
+    expect(records.map((r) => r.kind)).toEqual(['ca', 'admin', 'register', 'issue', 'revoke', 'crl']);
+    const admin = records[1]!;
+    if (admin.kind !== 'admin') throw new Error('expected admin');
+    expect(admin.action.action.kind).toBe('authorize');
+    expect(admin.signers.map(toHex).sort()).toEqual(
+      ADMINS.slice(0, 2)
+        .map((a) => toHex(a.publicKey))
+        .sort(),
+    );
+    const revoke = records[4]!;
+    expect(revoke.kind === 'revoke' && revoke.by).toBe('key');
+    const entry = decodeAuditEntry(h.registry.auditEntries()[2]!);
+    expectCode(
+      () => decodeAuditRecord({ ...entry, body: new Uint8Array([...entry.body, 0]) }),
+      'INVALID_ENCODING',
     );
   });
 });

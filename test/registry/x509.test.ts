@@ -14,6 +14,7 @@ import {
   buildCrlTbs,
   certificateSerial,
   CRL_REASONS,
+  subjectAltNameFor,
   toPem,
   verifyIssuedCertificate,
 } from '../../src/core/registry/x509.js';
@@ -282,5 +283,43 @@ describe('verifyIssuedCertificate: what the SDK checks on a lookup answer', () =
       }
     }
     expect(key.type).toBe('ed25519');
+  });
+});
+
+describe('subjectAltName for TLS and e-mail principals (RFC 5280 §4.2.1.6)', () => {
+  it('a DNS principal gets a dNSName that `openssl verify -verify_hostname` and X509Certificate.checkHost accept', () => {
+    const { pem } = issue('p256'); // principal p256.example.com
+    const path = write('san.pem', pem);
+    const ok = openssl([
+      'verify',
+      '-attime',
+      atTime,
+      '-CAfile',
+      caPath,
+      '-verify_hostname',
+      'p256.example.com',
+      path,
+    ]);
+    expect(ok.out).toContain(': OK');
+    const bad = openssl([
+      'verify',
+      '-attime',
+      atTime,
+      '-CAfile',
+      caPath,
+      '-verify_hostname',
+      'evil.example.com',
+      path,
+    ]);
+    expect(bad.status).not.toBe(0);
+    expect(new X509Certificate(pem).checkHost('p256.example.com')).toBe('p256.example.com');
+  });
+
+  it('an e-mail principal gets an rfc822Name; other names get no SAN', () => {
+    expect(subjectAltNameFor('bob@example.org')?.rfc822Name).toBe('bob@example.org');
+    expect(subjectAltNameFor('www.example.com')?.dNSName).toBe('www.example.com');
+    for (const name of ['alice', 'urn:x:1', 'a@b', '-bad.example.com', 'a..b', 'x@y@example.com']) {
+      expect(subjectAltNameFor(name)).toBeUndefined();
+    }
   });
 });

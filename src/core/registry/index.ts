@@ -5,6 +5,7 @@
  */
 export * from './admin.js';
 export * from './audit.js';
+export * from './audit-records.js';
 export * from './keys.js';
 export * from './limits.js';
 export * from './messages.js';

@@ -25,7 +25,7 @@ import { OmegaError, invariant } from '../../errors.js';
 import { equalBytes, fromHex, lengthPrefixed, toHex, utf8 } from '../../crypto/bytes.js';
 import type { Ed25519Verify } from '../machine/envelope.js';
 import type { AdminAction, RegistryPolicy, SignedAdminAction } from './admin.js';
-import { checkAdminKey, checkPolicy, encodeSignedAdminAction, verifyAdminQuorum } from './admin.js';
+import { checkAdminKey, checkPolicy, verifyAdminQuorum } from './admin.js';
 import { AuditLog } from './audit.js';
 import type { KeySignatureVerify, PublicKeyInfo, RegistryKeyType } from './keys.js';
 import {
@@ -298,8 +298,8 @@ export class PublicKeyRegistry {
     const notBeforeMs = toSeconds(ctx.timeMs);
     const notAfterMs = notBeforeMs + caLifetimeMs;
     const tbs = buildCaTbs(ca, notBeforeMs, notAfterMs);
-    this.ca = { publicKey: publicKey.slice(), notBeforeMs, notAfterMs, tbs, der: undefined };
     const request = this.addPending('ca', tbs);
+    this.ca = { publicKey: publicKey.slice(), notBeforeMs, notAfterMs, tbs, der: undefined };
     this.audit.append(
       ctx.height,
       ctx.timeMs,
@@ -375,8 +375,13 @@ export class PublicKeyRegistry {
     if (set !== undefined && set.size === 0) this.certsByDigest.delete(toHex(c.digest));
   }
 
+  /**
+   * Adds a signing request. Certificates may fill all but one slot: the last is kept for the CRL, of which
+   * at most one is pending (a new one supersedes it), so deciding a CRL — which follows a revocation that
+   * has already changed the state — never fails for lack of room.
+   */
   private addPending(kind: SigningRequest['kind'], tbs: Uint8Array): SigningRequest {
-    if (this.pending.size >= L.pendingSignaturesMax) {
+    if (kind !== 'crl' && this.pending.size >= L.pendingSignaturesMax - 1) {
       throw new OmegaError('CAPACITY_EXHAUSTED', 'too many certificates waiting for their signature');
     }
     const request: SigningRequest = { id: sha256(tbs), kind, tbs };
@@ -412,7 +417,7 @@ export class PublicKeyRegistry {
       }
     }
     const entries = listed.sort((a, b) => (a.serialHex < b.serialHex ? -1 : 1)).map((x) => x.entry);
-    const crlNumber = this.nextCrlNumber++;
+    const crlNumber = this.nextCrlNumber;
     const tbs = buildCrlTbs({
       ca: { chainId: this.config.chainId, publicKey: this.ca.publicKey },
       crlNumber,
@@ -420,6 +425,8 @@ export class PublicKeyRegistry {
       nextUpdateMs,
       revoked: entries,
     });
+    // Built without error: now mutate. A CRL still waiting for its signature is superseded.
+    this.nextCrlNumber++;
     if (this.crl !== undefined && this.crl.der === undefined)
       this.pending.delete(toHex(sha256(this.crl.tbs)));
     const previousDer = this.crl?.der ?? this.previousCrlDer;
@@ -738,7 +745,7 @@ export class PublicKeyRegistry {
     }
     this.adminIds.set(idHex, envelope.notAfterMs);
     const body = new Writer()
-      .bytes(encodeSignedAdminAction({ actionBytes: signed.actionBytes, signatures: [] }))
+      .bytes(signed.actionBytes)
       .array(signers, (w, s) => w.fixed(s, ED25519_PUBLIC_KEY_BYTES))
       .finish();
     let crl: SigningRequest | undefined;

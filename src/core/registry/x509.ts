@@ -25,12 +25,14 @@ import {
   ExtendedKeyUsage,
   Extension,
   Extensions,
+  GeneralName,
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_cRLNumber,
   id_ce_cRLReasons,
   id_ce_extKeyUsage,
   id_ce_keyUsage,
+  id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
   id_kp_clientAuth,
   id_kp_serverAuth,
@@ -40,6 +42,7 @@ import {
   Name,
   RelativeDistinguishedName,
   RevokedCertificate,
+  SubjectAlternativeName,
   SubjectKeyIdentifier,
   SubjectPublicKeyInfo,
   TBSCertificate,
@@ -217,6 +220,28 @@ export function extendedKeyUsageFor(type: RegistryKeyType): readonly string[] {
   return type === 'x25519' ? [] : [id_kp_serverAuth, id_kp_clientAuth];
 }
 
+const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/** True for a DNS host name in the preferred name syntax (RFC 1034 §3.5, RFC 1123 §2.1): ≥ 2 labels, ≤ 253 chars. */
+function isDnsName(name: string): boolean {
+  const labels = name.split('.');
+  return name.length <= 253 && labels.length >= 2 && labels.every((l) => DNS_LABEL.test(l));
+}
+
+/**
+ * The subjectAltName of a principal (RFC 5280 §4.2.1.6), so TLS clients, which match host names against
+ * the SAN only (RFC 6125 §6.4.4), can use the certificate: a DNS host name becomes a dNSName, an address
+ * `local@host` an rfc822Name; any other principal gets no SAN (its name stays in the subject CN).
+ */
+export function subjectAltNameFor(principal: string): GeneralName | undefined {
+  if (isDnsName(principal)) return new GeneralName({ dNSName: principal });
+  const at = principal.indexOf('@');
+  if (at > 0 && at === principal.lastIndexOf('@') && isDnsName(principal.slice(at + 1))) {
+    return new GeneralName({ rfc822Name: principal });
+  }
+  return undefined;
+}
+
 /** What an end-entity certificate says. */
 export interface CertificateFields {
   readonly ca: CaIdentity;
@@ -250,7 +275,8 @@ function serializeTbs(tbs: TBSCertificate | TBSCertList): Uint8Array {
  * The DER TBSCertificate of an end-entity certificate (docs/registry.md "Certificate profile"):
  * v3; the given serial; Ed25519; issuer = CA name; validity; subject = principal name; the key's canonical
  * SPKI; extensions basicConstraints (critical, cA false), keyUsage (critical), extKeyUsage (signing keys),
- * subjectKeyIdentifier and authorityKeyIdentifier (RFC 7093 method 1).
+ * subjectAltName (DNS names and e-mail addresses), subjectKeyIdentifier and authorityKeyIdentifier (RFC 7093
+ * method 1).
  */
 export function buildCertificateTbs(f: CertificateFields): Uint8Array {
   checkCaIdentity(f.ca);
@@ -264,6 +290,9 @@ export function buildCertificateTbs(f: CertificateFields): Uint8Array {
   ];
   const eku = extendedKeyUsageFor(f.key.type);
   if (eku.length > 0) extensions.push(extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([...eku])));
+  const san = subjectAltNameFor(f.principal);
+  if (san !== undefined)
+    extensions.push(extension(id_ce_subjectAltName, false, new SubjectAlternativeName([san])));
   extensions.push(
     extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(ab(keyIdentifier(f.key.raw)))),
     extension(

@@ -122,4 +122,6 @@ export interface ReplicaNode {
   registryPki?(): { readonly caCertificate: Uint8Array | null; readonly crl: Uint8Array | null };
   /** Encoded audit entries from `fromSeq` (1-based), at most `limit` (one replica's copy; `omega audit` verifies it). */
   registryAudit?(fromSeq: number, limit: number): readonly Uint8Array[];
+  /** Calls `listener` after every applied block; returns the unsubscribe function (the event stream). */
+  onCommitted?(listener: () => void): () => void;
 }

@@ -24,6 +24,7 @@ export type OperationId =
   | 'getServiceKeys'
   | 'getRegistryPki'
   | 'getRegistryAudit'
+  | 'getRegistryEvents'
   | 'healthz'
   | 'readyz'
   | 'metrics'
@@ -31,7 +32,7 @@ export type OperationId =
 
 export interface ResponseSpec {
   readonly description: string;
-  readonly contentType: 'application/json' | 'text/plain';
+  readonly contentType: 'application/json' | 'text/plain' | 'text/event-stream';
   readonly schema: object;
 }
 
@@ -142,6 +143,23 @@ export const API_ROUTES: readonly RouteSpec[] = [
       params: auditParamsSchema,
       response: { 200: auditPageSchema, '4xx': errorSchema, '5xx': errorSchema },
     },
+  },
+  {
+    method: 'GET',
+    url: '/v1/registry/events',
+    operationId: 'getRegistryEvents',
+    summary:
+      'Server-sent events: every audit entry (registrations, revocations, certificates, CRLs) as it is decided; `id` is its sequence number, so Last-Event-ID resumes. Verify against registry.audit-head.',
+    responses: {
+      '200': {
+        description: 'An event stream: `event: audit`, `id: <seq>`, `data: <encoded entry, base64url>`.',
+        contentType: 'text/event-stream',
+        schema: { type: 'string' },
+      },
+      '503': error('OVERLOADED: too many open event streams.'),
+      ...COMMON_ERRORS,
+    },
+    fastifySchema: { response: { '4xx': errorSchema, '5xx': errorSchema } },
   },
   {
     method: 'GET',

@@ -136,6 +136,7 @@ export async function createApiServer(
     done();
   });
 
+  let streams = 0;
   const handlers: Record<
     RouteSpec['operationId'],
     (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>
@@ -193,6 +194,39 @@ export async function createApiServer(
       const from = Number((req.params as { from: string }).from);
       const entries = node.registryAudit?.(from, AUDIT_PAGE_MAX) ?? [];
       return Promise.resolve({ entries: entries.map(toBase64url) });
+    },
+    getRegistryEvents: (req, reply) => {
+      if (node.registryAudit === undefined || node.onCommitted === undefined)
+        throw new OmegaError('NOT_FOUND', 'this node has no registry');
+      if (streams >= EVENT_STREAMS_MAX) throw new OmegaError('OVERLOADED', 'too many open event streams');
+      const lastHeader = req.headers['last-event-id'];
+      const last =
+        typeof lastHeader === 'string' && /^[0-9]{1,12}$/.test(lastHeader) ? Number(lastHeader) : 0;
+      streams += 1;
+      void reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
+      let next = last + 1;
+      const flush = () => {
+        for (;;) {
+          const page = node.registryAudit?.(next, AUDIT_PAGE_MAX) ?? [];
+          if (page.length === 0) return;
+          for (const entry of page) raw.write(`id: ${next++}\nevent: audit\ndata: ${toBase64url(entry)}\n\n`);
+        }
+      };
+      flush();
+      const unsubscribe = node.onCommitted(flush);
+      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), EVENT_HEARTBEAT_MS);
+      raw.on('close', () => {
+        streams -= 1;
+        unsubscribe();
+        clearInterval(heartbeat);
+      });
+      return Promise.resolve(undefined);
     },
     healthz: () => Promise.resolve({ status: 'ok' }),
     readyz: () => {
@@ -256,6 +290,10 @@ function messageOf(error: Error): string {
   // OmegaError messages start with "CODE: "; the code is already a field.
   return error.message.replace(/^[A-Z_]+: /, '').slice(0, 300);
 }
+
+/** Most event streams one replica serves at once; a comment line keeps idle proxies from closing them. */
+const EVENT_STREAMS_MAX = 64;
+const EVENT_HEARTBEAT_MS = 15_000;
 
 const NO_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const;
 

@@ -24,6 +24,7 @@ import {
   report,
   signWithPrivateKey,
   verifiedAudit,
+  watchAudit,
   writeOut,
 } from './registry.js';
 import { KEY_TYPES, canSign } from '../core/registry/keys.js';
@@ -323,6 +324,29 @@ const COMMANDS: Record<string, Command> = {
         io.out(`verified: ${entries.length} entries chain to the signed head ${toHex(head)}\n`);
       }
       return EXIT.OK;
+    },
+  },
+  'key watch': {
+    summary:
+      'follow revocations (--all: every audit entry) as they are decided, each verified against a signed head',
+    usage: 'omega key watch [--all] [--history] [--max-events N] [--cluster FILE] [--json]',
+    options: {
+      all: [{ type: 'boolean' }, 'print every audit entry, not only revocations'],
+      history: [{ type: 'boolean' }, 'print the verified past entries first'],
+      'max-events': [{ type: 'string' }, 'exit after printing N events (default: run until interrupted)'],
+      cluster: CLUSTER_OPTION,
+      'client-key': CLIENT_KEY_OPTION,
+      timeout: TIMEOUT_OPTION(20_000),
+      json: JSON_OPTION,
+    },
+    run: async (v, io) => {
+      const max = str(v['max-events']);
+      return watchAudit(registryOptions(v, io), io, {
+        all: v.all === true,
+        history: v.history === true,
+        json: v.json === true,
+        ...(max === undefined ? {} : { maxEvents: intOption('max-events', max, 1, 1, 1_000_000) }),
+      });
     },
   },
   'admin authorize': {

@@ -25,7 +25,8 @@ import type { RegistryKeyType } from '../core/registry/keys.js';
 import { KEY_TYPES, canSign } from '../core/registry/keys.js';
 import { readPublicKeyFile } from '../core/registry/keyfile.js';
 import type { AuditEntry } from '../core/registry/audit.js';
-import { decodeAuditEntry, verifyAuditChain } from '../core/registry/audit.js';
+import { auditHash, decodeAuditEntry, verifyAuditChain } from '../core/registry/audit.js';
+import { decodeAuditRecord } from '../core/registry/audit-records.js';
 import { loadClientFile } from '../runtime/config.js';
 import type { AdminSigner, RegistryOutcome } from '../sdk/index.js';
 import { OmegaClient, RegistryClient, fromBase64url } from '../sdk/index.js';
@@ -255,4 +256,103 @@ export async function verifiedAudit(
     }
   }
   throw new OmegaError('AUDIT_CHAIN_BROKEN', 'no replica served audit entries that match the signed head');
+}
+
+/** One audit entry as `omega key watch` prints it. */
+function describeEntry(e: AuditEntry): Record<string, unknown> {
+  let record: Record<string, unknown> = {};
+  try {
+    const r = decodeAuditRecord(e);
+    record = Object.fromEntries(
+      Object.entries(r).map(([k, v]) => [k, v instanceof Uint8Array ? toHex(v) : v] as const),
+    );
+  } catch {
+    // An entry kind this CLI does not know: print the envelope only.
+  }
+  return { seq: e.seq, height: e.height, timeMs: e.timeMs, kind: e.kind, ...record };
+}
+
+/**
+ * `omega key watch`: follows a replica's event stream (GET /v1/registry/events) and prints revocations
+ * (every entry with `all`) only once they are verified: the entries received extend the verified audit
+ * chain to a threshold-signed head (registry.audit-head). A replica that streams an entry the signed head
+ * contradicts is dropped and the next one is used. Returns after `maxEvents` printed events (tests), or
+ * runs until interrupted.
+ */
+export async function watchAudit(
+  o: RegistryContextOptions,
+  io: CliIo,
+  opts: { all: boolean; json: boolean; history: boolean; maxEvents?: number },
+): Promise<number> {
+  const { registry } = registryClient(o, io);
+  const verified = await verifiedAudit(o, io);
+  let length = verified.entries.length;
+  let head = verified.head;
+  let printed = 0;
+  const emit = (e: AuditEntry): boolean => {
+    if (!opts.all && e.kind !== 'revoke') return false;
+    const d = describeEntry(e);
+    io.out(
+      opts.json
+        ? `${JSON.stringify(d)}\n`
+        : `#${e.seq} ${new Date(e.timeMs).toISOString()} ${e.kind} ${Object.entries(d)
+            .filter(([k]) => !['seq', 'height', 'timeMs', 'kind'].includes(k))
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(' ')}\n`,
+    );
+    printed += 1;
+    return opts.maxEvents !== undefined && printed >= opts.maxEvents;
+  };
+  if (opts.history) for (const e of verified.entries) if (emit(e)) return EXIT.OK;
+  const replicas = loadClientFile(o.clientFile).replicas;
+  for (let attempt = 0; ; attempt++) {
+    const replica = replicas[attempt % replicas.length]!;
+    const buffer: Uint8Array[] = [];
+    try {
+      const res = await fetch(`${replica.url.replace(/\/+$/, '')}/v1/registry/events`, {
+        headers: { 'last-event-id': String(length), accept: 'text/event-stream' },
+      });
+      if (res.status !== 200 || res.body === null) throw new Error(`HTTP ${res.status}`);
+      const decoder = new TextDecoder();
+      let text = '';
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = text.indexOf('\n\n')) >= 0) {
+          const block = text.slice(0, end);
+          text = text.slice(end + 2);
+          const fields = Object.fromEntries(
+            block
+              .split('\n')
+              .filter((l) => !l.startsWith(':') && l.includes(': '))
+              .map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
+          );
+          if (fields.event !== 'audit' || Number(fields.id) !== length + buffer.length + 1) continue;
+          buffer.push(fromBase64url(fields.data ?? ''));
+          const anchor = await registry.auditHead();
+          if (anchor.outcome !== 'ok' || anchor.value.length <= length) continue;
+          const take = Math.min(anchor.value.length - length, buffer.length);
+          if (anchor.value.length - length > buffer.length) continue;
+          let h = head;
+          for (const entry of buffer.slice(0, take)) h = auditHash(h, entry);
+          if (toHex(h) !== toHex(anchor.value.head)) {
+            throw new OmegaError(
+              'AUDIT_CHAIN_BROKEN',
+              `replica ${replica.index} streamed entries the signed head refutes`,
+            );
+          }
+          for (const entry of buffer.splice(0, take)) {
+            length += 1;
+            if (emit(decodeAuditEntry(entry))) return EXIT.OK;
+          }
+          head = h;
+        }
+      }
+    } catch (e) {
+      io.err(
+        `omega key watch: replica ${replica.index}: ${e instanceof Error ? e.message : String(e)}; trying the next\n`,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }

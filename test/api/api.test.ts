@@ -404,6 +404,7 @@ describe('other routes', () => {
       'GET /v1/service-keys',
       'GET /v1/registry/pki',
       'GET /v1/registry/audit/:from',
+      'GET /v1/registry/events',
       'GET /healthz',
       'GET /readyz',
       'GET /metrics',

@@ -35,6 +35,7 @@ const EXPECTED_OPTIONS: Record<string, string[]> = {
   'service-keys': ['--cluster', '--wait', '--pin', '--timeout', '--json'],
   'ca cert': ['--cluster', '--out', '--timeout'],
   audit: ['--cluster', '--client-key', '--timeout', '--json'],
+  'key watch': ['--all', '--history', '--max-events', '--cluster', '--json'],
   crl: ['--cluster', '--out', '--timeout'],
   'admin authorize': ['--key', '--admin-key', '--cluster', '--client-key', '--json'],
   'key register': ['--key', '--private-key', '--cluster', '--client-key', '--json'],

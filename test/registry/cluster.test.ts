@@ -267,6 +267,15 @@ describe('registry on a 4-replica cluster', () => {
     const cert = new X509Certificate(readFileSync(join(tmp, 'bob.cert.pem')));
     expect(cert.subject).toContain('bob');
 
+    // A watcher started before the revocation sees it through the event stream, verified against a signed head.
+    let watchOut = '';
+    const watching = runCli(['key', 'watch', '--max-events', '1', '--json', '--cluster', clientFile], {
+      out: (t: string) => (watchOut += t),
+      err: () => {},
+      env: {},
+      cwd: tmp,
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
     const rev = await cli(
       'key',
       'revoke',
@@ -281,6 +290,9 @@ describe('registry on a 4-replica cluster', () => {
       '4',
     );
     expect(rev.code, rev.err).toBe(0);
+    expect(await watching).toBe(0);
+    const event = JSON.parse(watchOut) as { kind: string; principal: string; reason: number; by: string };
+    expect(event).toMatchObject({ kind: 'revoke', principal: 'bob', reason: 4, by: 'administrators' });
     const serial = cert.serialNumber.toUpperCase();
     await until(async () => {
       const r = await cli('crl', '--out', 'crl2.pem');

@@ -470,6 +470,13 @@ class Replica implements ReplicaNode {
     return { caCertificate: registry?.caCertificate() ?? null, crl: registry?.latestCrl() ?? null };
   }
 
+  private readonly committedListeners = new Set<() => void>();
+
+  onCommitted(listener: () => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
   registryAudit(fromSeq: number, limit: number): readonly Uint8Array[] {
     return this.machine.module<RegistryModule>(REGISTRY_MODULE)?.registry.auditEntries(fromSeq, limit) ?? [];
   }
@@ -747,6 +754,7 @@ class Replica implements ReplicaNode {
     for (const result of results) this.reply(result);
     this.dkg.step();
     this.frost.step();
+    for (const listener of this.committedListeners) listener();
     const nowMs = this.now();
     this.metrics.observeDecision({
       rounds: this.state.round + 1,

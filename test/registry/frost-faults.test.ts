@@ -92,10 +92,15 @@ describe('FROST signers that misbehave on a real cluster', () => {
     if (found.outcome !== 'ok' || found.value.status !== 'certificate')
       throw new Error(JSON.stringify(found));
 
-    const pki = (await (await fetch(`${replicas[3]!.apiUrl}/v1/registry/pki`)).json()) as {
-      caCertificate: string;
-    };
-    const ca = new X509Certificate(Buffer.from(fromBase64url(pki.caCertificate)));
+    // The CA certificate's own signing job may finish after carol's (its first signers may include the
+    // withholder, which costs it an attempt timeout): wait for it.
+    const caB64 = await until(async () => {
+      const pki = (await (await fetch(`${replicas[3]!.apiUrl}/v1/registry/pki`)).json()) as {
+        caCertificate: string | null;
+      };
+      return pki.caCertificate ?? undefined;
+    }, 60_000);
+    const ca = new X509Certificate(Buffer.from(fromBase64url(caB64)));
     expect(ca.verify(ca.publicKey)).toBe(true);
     expect(new X509Certificate(Buffer.from(found.value.certificate)).verify(ca.publicKey)).toBe(true);
 

@@ -54,9 +54,15 @@ interface LevelResult {
   seconds: number;
   p50: number;
   p99: number;
+  /** Distinct heights the ok requests were decided at (batching: ok / heights requests per block). */
+  heights: number;
 }
 
-async function drive(concurrency: number, op: () => Promise<boolean>): Promise<LevelResult> {
+/** An op's outcome: false = not ok; true or a height = ok (the height, when known, counts blocks). */
+type OpResult = boolean | number;
+
+async function drive(concurrency: number, op: () => Promise<OpResult>): Promise<LevelResult> {
+  const heights = new Set<number>();
   const latencies: number[] = [];
   let notOk = 0;
   let issued = 0;
@@ -67,15 +73,27 @@ async function drive(concurrency: number, op: () => Promise<boolean>): Promise<L
       while (performance.now() < deadline && issued < LEVEL_MAX) {
         issued++;
         const t0 = performance.now();
-        if (await op()) latencies.push(performance.now() - t0);
-        else notOk++;
+        const r = await op();
+        if (r === false) notOk++;
+        else {
+          latencies.push(performance.now() - t0);
+          if (typeof r === 'number') heights.add(r);
+        }
       }
     }),
   );
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { concurrency, ok: latencies.length, notOk, seconds, p50: q(0.5), p99: q(0.99) };
+  return {
+    concurrency,
+    ok: latencies.length,
+    notOk,
+    seconds,
+    p50: q(0.5),
+    p99: q(0.99),
+    heights: heights.size,
+  };
 }
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -113,18 +131,21 @@ async function main(): Promise<void> {
     );
     console.log(`${LEVEL_MS} ms per level, at most ${LEVEL_MAX} requests per level.\n`);
     console.log(
-      '| concurrency | ok req/s | p50 ms | p99 ms | not ok | floor: GET /healthz req/s | floor p50 ms | p50 ratio |',
+      '| concurrency | ok req/s | p50 ms | p99 ms | not ok | requests/block | floor: GET /healthz req/s | floor p50 ms | p50 ratio |',
     );
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const c of CONCURRENCY) {
       const floor = await drive(c, async () => {
         const res = await fetch(healthz);
         await res.arrayBuffer();
         return res.status === 200;
       });
-      const r = await drive(c, async () => (await client.ping()).outcome === 'ok');
+      const r = await drive(c, async () => {
+        const o = await client.ping();
+        return o.outcome === 'ok' ? o.result.height : false;
+      });
       console.log(
-        `| ${c} | ${fmt(r.ok / r.seconds)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.notOk} | ${fmt(floor.ok / floor.seconds)} | ${fmt(floor.p50)} | ${fmt(r.p50 / floor.p50)}× |`,
+        `| ${c} | ${fmt(r.ok / r.seconds)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.notOk} | ${fmt(r.ok / Math.max(1, r.heights))} | ${fmt(floor.ok / floor.seconds)} | ${fmt(floor.p50)} | ${fmt(r.p50 / floor.p50)}× |`,
       );
     }
   } finally {

@@ -26,6 +26,7 @@ import {
 } from '../../src/runtime/replica/index.js';
 import { SqliteStorage } from '../../src/runtime/storage/sqlite.js';
 import { MeshTransport } from '../../src/runtime/transport/mesh.js';
+import { MEMPOOL_CHANNEL } from '../../src/runtime/replica/mempool.js';
 import { clientFor, makeTestCluster, silentLogger, type TestCluster } from './replica-helpers.js';
 
 let cluster: TestCluster | undefined;
@@ -91,7 +92,9 @@ it('serves verified block sync to a peer, and disconnects and reports a peer tha
     listenPort: cfg4.replica.listen.mesh.port,
     events: {
       message: (from, channel, body) => {
-        if (from === 1) received.push({ channel, message: decodeMessage(body) });
+        // Channel 3 carries forwarded client envelopes (mempool gossip), not consensus messages.
+        if (from === 1 && channel !== MEMPOOL_CHANNEL)
+          received.push({ channel, message: decodeMessage(body) });
       },
       peerUp: (p) => up.add(p),
       peerDown: (p) => {

@@ -227,7 +227,10 @@ export function stallWindows(history: readonly HistoryEvent[], f: number): Stall
     end = Math.max(end, Number.isFinite(e.t) ? e.t : end);
     if (e.type !== 'fault') continue;
     if (e.down.length > f && open === undefined) open = { from: e.t, height: e.height ?? Infinity };
-    else if (e.down.length <= f && open !== undefined) {
+    else if (e.down.length > f && open !== undefined && e.height !== undefined) {
+      // The harness samples the stall height once in-flight decisions have settled (chaos/nemesis.ts).
+      open.height = Math.min(open.height, e.height);
+    } else if (e.down.length <= f && open !== undefined) {
       out.push({ ...open, to: e.t });
       open = undefined;
     }

@@ -66,7 +66,7 @@ export async function startEtcd(
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    p.stderr!.on('data', (d: Buffer) => {
+    p.stderr.on('data', (d: Buffer) => {
       logs.push(d.toString());
       if (logs.length > 50) logs.shift();
     });

@@ -213,6 +213,11 @@ export class ChaosCluster {
     r.paused = false;
   }
 
+  /** Process id of replica i, if running. */
+  pid(i: number): number | undefined {
+    return this.running.get(i)?.child.pid;
+  }
+
   stderrOf(i: number): string {
     return this.running.get(i)?.stderr.join('') ?? '';
   }

@@ -13,7 +13,7 @@
  * default 20000).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,8 @@ const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x
 interface OmegaDev {
   readonly client: OmegaClient;
   readonly healthz: string;
+  /** Process ids of the replica processes (for CPU accounting). */
+  readonly pids: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -132,7 +134,10 @@ async function startOmega(): Promise<OmegaDev> {
       createInterface({ input: dev.stdout }).once('line', res);
       void devExit.then((code) => rej(new Error(`omega dev exited (${code}) before ready:\n${log}`)));
     });
-    const { clientFile } = JSON.parse(ready) as { clientFile: string };
+    const { clientFile, replicas } = JSON.parse(ready) as {
+      clientFile: string;
+      replicas: { pid: number | null }[];
+    };
     const cluster = loadClientFile(clientFile);
     const client = new OmegaClient({
       cluster,
@@ -141,11 +146,43 @@ async function startOmega(): Promise<OmegaDev> {
     });
     // Warm up (JIT, connections) before measuring.
     for (let i = 0; i < 20; i++) await client.ping();
-    return { client, healthz: `${cluster.replicas[0]!.url}/healthz`, stop };
+    const pids = replicas.flatMap((r) => (r.pid === null ? [] : [r.pid]));
+    return { client, healthz: `${cluster.replicas[0]!.url}/healthz`, pids, stop };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/**
+ * CPU time (user + system, ms) the processes used so far, from /proc/<pid>/stat (fields 14–15, in clock
+ * ticks of 10 ms); NaN where /proc is not available. CPU per request is the figure a loaded, shared
+ * machine distorts least: throughput there depends on what else runs, CPU per request much less.
+ */
+function cpuMs(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return NaN;
+    }
+  }
+  return total;
+}
+
+/** Runs `level` and returns it with the replicas' and this client's CPU ms per ok request. */
+async function withCpu(
+  pids: readonly number[],
+  level: () => Promise<LevelResult>,
+): Promise<LevelResult & { replicaCpuMs: number; clientCpuMs: number }> {
+  const r0 = cpuMs(pids);
+  const c0 = process.cpuUsage();
+  const r = await level();
+  const c = process.cpuUsage(c0);
+  const ok = Math.max(1, r.ok);
+  return { ...r, replicaCpuMs: (cpuMs(pids) - r0) / ok, clientCpuMs: (c.user + c.system) / 1000 / ok };
 }
 
 /** The write each request carries in both systems: a 16-byte value. */
@@ -159,21 +196,23 @@ async function main(): Promise<void> {
     );
     console.log(`${LEVEL_MS} ms per level, at most ${LEVEL_MAX} requests per level.\n`);
     console.log(
-      '| concurrency | ok req/s | p50 ms | p99 ms | not ok | requests/block | floor: GET /healthz req/s | floor p50 ms | p50 ratio |',
+      '| concurrency | ok req/s | p50 ms | p99 ms | not ok | requests/block | CPU ms/req: replicas | client | floor: GET /healthz req/s | floor p50 ms | p50 ratio |',
     );
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const c of CONCURRENCY) {
       const floor = await drive(c, async () => {
         const res = await fetch(omega.healthz);
         await res.arrayBuffer();
         return res.status === 200;
       });
-      const r = await drive(c, async () => {
-        const o = await omega.client.ping(randomBytes(VALUE_BYTES));
-        return o.outcome === 'ok' ? o.result.height : false;
-      });
+      const r = await withCpu(omega.pids, () =>
+        drive(c, async () => {
+          const o = await omega.client.ping(randomBytes(VALUE_BYTES));
+          return o.outcome === 'ok' ? o.result.height : false;
+        }),
+      );
       console.log(
-        `| ${c} | ${fmt(r.ok / r.seconds)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.notOk} | ${fmt(r.ok / Math.max(1, r.heights))} | ${fmt(floor.ok / floor.seconds)} | ${fmt(floor.p50)} | ${fmt(r.p50 / floor.p50)}× |`,
+        `| ${c} | ${fmt(r.ok / r.seconds)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.notOk} | ${fmt(r.ok / Math.max(1, r.heights))} | ${fmt(r.replicaCpuMs)} | ${fmt(r.clientCpuMs)} | ${fmt(floor.ok / floor.seconds)} | ${fmt(floor.p50)} | ${fmt(r.p50 / floor.p50)}× |`,
       );
     }
   } finally {

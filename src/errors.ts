@@ -44,6 +44,17 @@ export const ERROR_CODES = {
   NOT_PROPOSER: 'A proposal is signed by a member who is not the proposer of its height and round.',
   UNKNOWN_VALIDATOR: 'A message names a validator outside the committee of its height.',
   CONFLICTING_SIGNATURE: 'A replica was asked to sign a message that conflicts with one it already signed.',
+  // ── distributed key generation (src/core/sessions/dkg) ────────────────────────────────────────
+  DKG_WRONG_SESSION:
+    'A DKG transaction carries another session id (another epoch, attempt or committee: a replay).',
+  DKG_NOT_MEMBER:
+    'A DKG transaction or call names a sender or participant outside the committee of the session.',
+  DKG_WRONG_PHASE:
+    'A DKG transaction or call comes in a phase that does not accept it (deal before all epoch keys or after the candidate set is full, ...).',
+  DKG_WINDOW_CLOSED: 'A DKG deal or complaint arrives at or after the block time that closes its window.',
+  DKG_DUPLICATE:
+    'A member posted a second epoch key, a second deal (equivocation: only the first counts) or a second complaint about one dealer.',
+  DKG_NOT_CANDIDATE: 'A DKG complaint names a dealer that is not in the candidate set.',
   // ── storage (src/runtime/storage) ──────────────────────────────────────────────────────────────
   STORAGE_CLOSED: 'A storage operation was attempted after close() or a simulated crash.',
   STORAGE_CORRUPT:
@@ -87,6 +98,12 @@ export const ERROR_CODES = {
   DUPLICATE_REQUEST: 'A request with this principal and request id was already applied (replay).',
   UNKNOWN_OPERATION: 'A request names an operation tag this state machine does not know.',
   CAPACITY_EXHAUSTED: 'The replicated state has no room for this request now (deterministic; retry later).',
+  NOT_COMMITTEE_MEMBER:
+    'An operation reserved for the replicas of the committee was sent by another principal.',
+  STALE_SHARE:
+    'A FROST signature share names a job or attempt that is not being signed (late, early or unknown).',
+  NOT_A_SIGNER: 'A FROST signature share comes from a replica that was not chosen for that signing attempt.',
+  SERVICE_KEYS_NOT_READY: 'The operation needs the service keys, and the bootstrap DKG has not finished yet.',
 
   // ── HTTP API and SDK (src/api, src/sdk) ─────────────────────────────────────────────────────────
   INVALID_REQUEST:
@@ -101,6 +118,8 @@ export const ERROR_CODES = {
   INVALID_CONFIG:
     'A configuration file is missing, unreadable, malformed, or has an invalid or unknown field.',
   BAD_REPLY: 'A replica reply is malformed, not bound to the request, or signed by the wrong replica.',
+  BAD_REPLY_CERTIFICATE:
+    'A reply certificate (service threshold signature and Merkle inclusion proof) is malformed or does not prove the result under the service public key.',
 
   // ── command line (src/cli) ──────────────────────────────────────────────────────────────────────
   USAGE: 'A command was called with an unknown command or option, a missing option, or an invalid value.',

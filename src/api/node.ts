@@ -30,6 +30,12 @@ export interface SignedReply {
   readonly replicaIndex: number;
   /** Ed25519 over lengthPrefixed("omega/reply/v1", chainId, resultBytes) with the replica identity key. */
   readonly signature: Uint8Array;
+  /**
+   * The service's threshold signature on the result's block with the result's Merkle inclusion proof
+   * (`encodeCertificate`, src/core/replies; docs/replies.md). Present once the service signing key
+   * exists and the block was certified in time; a client that pins the service key needs only this.
+   */
+  readonly certificate?: Uint8Array;
 }
 
 /** Live state of the replica, for `/v1/status` and the metrics gauges. */
@@ -46,6 +52,40 @@ export interface ReplicaStatus {
   readonly lagHeights: number;
   /** Depth of each bounded queue (mempool, outbound per peer, ...), by name. */
   readonly queues: Readonly<Record<string, number>>;
+}
+
+/** One public service key as served by `GET /v1/service-keys`. */
+export interface ServicePublicKey {
+  readonly publicKey: Uint8Array;
+  /** keyFingerprint(purpose, publicKey): what operators compare out of band (docs/service-keys.md). */
+  readonly fingerprint: string;
+}
+
+/** The bootstrap DKG's progress and, once done, the service public keys (docs/service-keys.md). */
+export interface ServiceKeysInfo {
+  readonly phase: 'waiting-for-members' | 'dealing' | 'complaints' | 'done' | 'aborted';
+  readonly attempt: number;
+  /** Hex session id of the current DKG attempt. */
+  readonly sessionId: string;
+  readonly epoch: number;
+  /** t: any t+1 shares sign. */
+  readonly threshold: number;
+  /** Members whose epoch key is in the log (the DKG deals once all n are). */
+  readonly epochKeys: number;
+  readonly candidates: readonly number[];
+  readonly disqualified: readonly { readonly dealer: number; readonly reason: string }[];
+  readonly flagged: readonly { readonly member: number; readonly reason: string }[];
+  /** Whether this replica holds its shares of the service keys. */
+  readonly holdsShares: boolean;
+  /** FROST signing with the certificate key, once the DKG is done: queued nonce commitments per replica (index − 1) and open signing jobs. */
+  readonly frost: { readonly queued: readonly number[]; readonly openJobs: number } | null;
+  /** Set when phase is `done`. */
+  readonly keys: {
+    readonly qual: readonly number[];
+    readonly signing: ServicePublicKey;
+    readonly ibe: ServicePublicKey;
+    readonly certificate: ServicePublicKey;
+  } | null;
 }
 
 /**
@@ -68,4 +108,6 @@ export interface ReplicaNode {
   /** Ready to serve requests (caught up and connected to a quorum). Liveness is the process itself. */
   isReady(): boolean;
   submit(envelope: Uint8Array): Promise<SignedReply>;
+  /** The DKG's progress and the service public keys (one replica's view: pin only what f+1 agree on). */
+  serviceKeys(): ServiceKeysInfo;
 }

@@ -10,11 +10,12 @@ import {
   infoSchema,
   replySchema,
   statusSchema,
+  serviceKeysSchema,
   submitBodySchema,
 } from './schemas.js';
 
 export type OperationId =
-  'submitRequest' | 'getInfo' | 'getStatus' | 'healthz' | 'readyz' | 'metrics' | 'openapi';
+  'submitRequest' | 'getInfo' | 'getStatus' | 'getServiceKeys' | 'healthz' | 'readyz' | 'metrics' | 'openapi';
 
 export interface ResponseSpec {
   readonly description: string;
@@ -99,6 +100,15 @@ export const API_ROUTES: readonly RouteSpec[] = [
     summary: 'Live consensus state: height, round, peers, last decision, lag and queue depths.',
     responses: { '200': json('Replica status.', statusSchema), ...COMMON_ERRORS },
     fastifySchema: { response: { 200: statusSchema, '4xx': errorSchema, '5xx': errorSchema } },
+  },
+  {
+    method: 'GET',
+    url: '/v1/service-keys',
+    operationId: 'getServiceKeys',
+    summary:
+      "The bootstrap DKG's phase and, once done, the service public keys with fingerprints (one replica's view).",
+    responses: { '200': json('DKG progress and service keys.', serviceKeysSchema), ...COMMON_ERRORS },
+    fastifySchema: { response: { 200: serviceKeysSchema, '4xx': errorSchema, '5xx': errorSchema } },
   },
   {
     method: 'GET',

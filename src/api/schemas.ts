@@ -4,6 +4,7 @@
  * coercion, no defaults (see `AJV_OPTIONS` in server.ts).
  */
 import { MACHINE_LIMITS } from '../core/machine/limits.js';
+import { CERTIFICATE_BYTES_MAX } from '../core/replies/certificate.js';
 
 /** Unpadded base64url (RFC 4648 §5), the encoding of every byte string in the JSON API. */
 export const BASE64URL_PATTERN = '^[A-Za-z0-9_-]*$';
@@ -55,6 +56,10 @@ export const replySchema = {
     result: bytesSchema('Result bytes (docs/machine.md, "Results")', MACHINE_LIMITS.outputBytesMax + 256),
     replicaIndex: { type: 'integer', minimum: 1 },
     signature: bytesSchema('Ed25519 signature of the replica over the reply sign-bytes', 64),
+    certificate: bytesSchema(
+      'Optional: the service threshold signature of the result block with the inclusion proof of this result (docs/replies.md, "Certificate")',
+      CERTIFICATE_BYTES_MAX,
+    ),
   },
 } as const;
 
@@ -101,6 +106,94 @@ export const statusSchema = {
     lastDecisionTimeMs: { type: ['integer', 'null'] },
     lagHeights: { type: 'integer', minimum: 0 },
     queues: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
+  },
+} as const;
+
+const servicePublicKeySchema = (description: string, bytes: number) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['publicKey', 'fingerprint'],
+    properties: {
+      publicKey: bytesSchema(description, bytes),
+      fingerprint: { type: 'string', description: 'First 16 bytes of a tagged SHA-256, hex in groups of 4.' },
+    },
+  }) as const;
+
+export const serviceKeysSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'phase',
+    'attempt',
+    'sessionId',
+    'epoch',
+    'threshold',
+    'epochKeys',
+    'candidates',
+    'disqualified',
+    'flagged',
+    'holdsShares',
+    'frost',
+    'keys',
+  ],
+  properties: {
+    phase: { type: 'string', enum: ['waiting-for-members', 'dealing', 'complaints', 'done', 'aborted'] },
+    attempt: { type: 'integer', minimum: 0 },
+    sessionId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    epoch: { type: 'integer', minimum: 0 },
+    threshold: { type: 'integer', minimum: 0 },
+    epochKeys: { type: 'integer', minimum: 0 },
+    candidates: { type: 'array', items: { type: 'integer', minimum: 1 } },
+    disqualified: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['dealer', 'reason'],
+        properties: { dealer: { type: 'integer', minimum: 1 }, reason: { type: 'string' } },
+      },
+    },
+    flagged: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['member', 'reason'],
+        properties: { member: { type: 'integer', minimum: 1 }, reason: { type: 'string' } },
+      },
+    },
+    holdsShares: { type: 'boolean' },
+    frost: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['queued', 'openJobs'],
+          properties: {
+            queued: { type: 'array', items: { type: 'integer', minimum: 0 } },
+            openJobs: { type: 'integer', minimum: 0 },
+          },
+        },
+      ],
+    },
+    keys: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['qual', 'signing', 'ibe', 'certificate'],
+          properties: {
+            qual: { type: 'array', items: { type: 'integer', minimum: 1 } },
+            signing: servicePublicKeySchema('Service signing key (BLS12-381 G2, reply signatures)', 96),
+            ibe: servicePublicKeySchema('IBE master public key (BLS12-381 G2)', 96),
+            certificate: servicePublicKeySchema('Certificate key (Ed25519, FROST)', 32),
+          },
+        },
+      ],
+    },
   },
 } as const;
 

@@ -158,6 +158,7 @@ export async function createApiServer(
         result: toBase64url(signed.resultBytes),
         replicaIndex: signed.replicaIndex,
         signature: toBase64url(signed.signature),
+        ...(signed.certificate === undefined ? {} : { certificate: toBase64url(signed.certificate) }),
       };
     },
     getInfo: () => {
@@ -171,6 +172,25 @@ export async function createApiServer(
       });
     },
     getStatus: () => Promise.resolve(node.status()),
+    getServiceKeys: () => {
+      const k = node.serviceKeys();
+      const key = (x: { publicKey: Uint8Array; fingerprint: string }) => ({
+        publicKey: toBase64url(x.publicKey),
+        fingerprint: x.fingerprint,
+      });
+      return Promise.resolve({
+        ...k,
+        keys:
+          k.keys === null
+            ? null
+            : {
+                qual: k.keys.qual,
+                signing: key(k.keys.signing),
+                ibe: key(k.keys.ibe),
+                certificate: key(k.keys.certificate),
+              },
+      });
+    },
     healthz: () => Promise.resolve({ status: 'ok' }),
     readyz: () => {
       if (!node.isReady()) throw new OmegaError('NOT_READY', 'replica is not ready');

@@ -12,6 +12,10 @@ import { createCluster, loadClientFile } from '../runtime/config.js';
 import type { CliIo } from './io.js';
 import { DEFAULT_DEV_DIR, EXIT, findClientFile, intOption, loadOrCreateClientKey, usage } from './io.js';
 import { clusterStatus, ping, statusTable } from './query.js';
+import type { AgreedServiceKeys, ServiceKeysRow } from './service-keys.js';
+import { agreedServiceKeys, pin, serviceKeysRows, serviceKeysText } from './service-keys.js';
+import type { PinnedServiceKeys } from '../runtime/config.js';
+import { toHex } from '../crypto/bytes.js';
 
 type OptionSpec = { type: 'string' | 'boolean'; short?: string };
 
@@ -145,20 +149,67 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   status: {
-    summary: 'per replica: reachable, ready, height, round, peers, lag',
+    summary:
+      'per replica: reachable, ready, height, round, peers, lag; DKG phase and service key fingerprints',
     usage: 'omega status [--cluster FILE] [--timeout MS] [--json]',
     options: { cluster: CLUSTER_OPTION, timeout: TIMEOUT_OPTION(3_000), json: JSON_OPTION },
     run: async (v, io) => {
       const clientFile = findClientFile(str(v.cluster), io);
       const timeoutMs = intOption('timeout', str(v.timeout), 3_000, 1, 600_000);
-      const rows = await clusterStatus(clientFile, timeoutMs);
+      const [rows, dkgRows] = await Promise.all([
+        clusterStatus(clientFile, timeoutMs),
+        serviceKeysRows(clientFile, timeoutMs),
+      ]);
       const reachable = rows.filter((r) => r.reachable).length;
       const code = reachable === 0 ? EXIT.UNREACHABLE : reachable < rows.length ? EXIT.FAILED : EXIT.OK;
+      const agreed = agreedServiceKeys(dkgRows, loadClientFile(clientFile).f);
       if (v.json === true)
-        io.out(`${JSON.stringify({ clientFile, reachable, n: rows.length, replicas: rows })}\n`);
-      else io.out(`${statusTable(rows, rows.length)}\n`);
+        io.out(
+          `${JSON.stringify({ clientFile, reachable, n: rows.length, replicas: rows, dkg: dkgRows.map(dkgJson), serviceKeys: agreedJson(agreed) })}\n`,
+        );
+      else io.out(`${statusTable(rows, rows.length)}\n${serviceKeysText(dkgRows, agreed, rows.length)}\n`);
       if (code === EXIT.UNREACHABLE) io.err('error CLUSTER_UNREACHABLE: no replica answered\n');
       return code;
+    },
+  },
+  'service-keys': {
+    summary:
+      'DKG progress and the service public keys f+1 replicas agree on; --pin records them in client.json',
+    usage: 'omega service-keys [--cluster FILE] [--wait MS] [--pin] [--timeout MS] [--json]',
+    options: {
+      cluster: CLUSTER_OPTION,
+      wait: [{ type: 'string' }, 'wait up to MS for the DKG to finish (default 0: ask once)'],
+      pin: [{ type: 'boolean' }, 'record the agreed keys in the client file (the SDK then trusts only them)'],
+      timeout: TIMEOUT_OPTION(3_000),
+      json: JSON_OPTION,
+    },
+    run: async (v, io) => {
+      const clientFile = findClientFile(str(v.cluster), io);
+      const timeoutMs = intOption('timeout', str(v.timeout), 3_000, 1, 600_000);
+      const waitMs = intOption('wait', str(v.wait), 0, 0, 3_600_000);
+      const f = loadClientFile(clientFile).f;
+      const deadline = Date.now() + waitMs;
+      let rows = await serviceKeysRows(clientFile, timeoutMs);
+      let agreed = agreedServiceKeys(rows, f);
+      while (agreed === undefined && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        rows = await serviceKeysRows(clientFile, timeoutMs);
+        agreed = agreedServiceKeys(rows, f);
+      }
+      if (agreed !== undefined && v.pin === true) pin(clientFile, agreed);
+      if (v.json === true)
+        io.out(
+          `${JSON.stringify({ clientFile, dkg: rows.map(dkgJson), serviceKeys: agreedJson(agreed), pinned: agreed !== undefined && v.pin === true })}\n`,
+        );
+      else {
+        io.out(`${serviceKeysText(rows, agreed, rows.length)}\n`);
+        if (agreed !== undefined && v.pin === true) io.out(`Pinned in ${clientFile}\n`);
+      }
+      if (rows.every((r) => !r.reachable)) {
+        io.err('error CLUSTER_UNREACHABLE: no replica answered\n');
+        return EXIT.UNREACHABLE;
+      }
+      return agreed === undefined ? EXIT.FAILED : EXIT.OK;
     },
   },
   ping: {
@@ -187,7 +238,11 @@ const COMMANDS: Record<string, Command> = {
       }
       if (v.json === true) io.out(`${JSON.stringify({ ...r, ...(unreachable ? { unreachable } : {}) })}\n`);
       else if (r.outcome === 'ok')
-        io.out(`ok  ${r.latencyMs} ms  height ${r.height}  signed by replicas ${r.signers.join(', ')}\n`);
+        io.out(
+          r.certified
+            ? `ok  ${r.latencyMs} ms  height ${r.height}  certified by the service key (reply from replica ${r.signers.join(', ')})\n`
+            : `ok  ${r.latencyMs} ms  height ${r.height}  signed by replicas ${r.signers.join(', ')}\n`,
+        );
       else if (r.outcome === 'fail') io.out(`fail  ${r.latencyMs} ms  ${r.code}: ${r.message}\n`);
       else io.out(`unknown  ${r.latencyMs} ms  ${r.reason}\n`);
       if (unreachable) io.err('error CLUSTER_UNREACHABLE: no replica answered\n');
@@ -196,6 +251,20 @@ const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+function dkgJson(r: ServiceKeysRow): Record<string, unknown> {
+  return { ...r, keys: r.keys === null ? null : pinnedJson(r.keys) };
+}
+
+function pinnedJson(k: PinnedServiceKeys): Record<string, unknown> {
+  return { epoch: k.epoch, signing: toHex(k.signing), ibe: toHex(k.ibe), certificate: toHex(k.certificate) };
+}
+
+function agreedJson(a: AgreedServiceKeys | undefined): Record<string, unknown> | null {
+  return a === undefined
+    ? null
+    : { ...pinnedJson(a.keys), reportedBy: a.reportedBy, fingerprints: a.fingerprints };
+}
 
 function commandHelp(name: string, c: Command): string {
   const rows = Object.entries(c.options).map(([opt, [, help]]) => [`--${opt}`, help] as const);

@@ -18,6 +18,7 @@ import { createCluster, loadClusterConfig } from '../runtime/config.js';
 import { OmegaError } from '../errors.js';
 import type { CliIo } from './io.js';
 import { EXIT } from './io.js';
+import { agreedServiceKeys, pin, serviceKeysRows, type AgreedServiceKeys } from './service-keys.js';
 
 export interface DevOptions {
   readonly dir: string;
@@ -128,7 +129,8 @@ export async function runDev(options: DevOptions, io: CliIo): Promise<number> {
     return results.every((r) => r.code === 0);
   };
 
-  // Wait for readiness, a signal, or a replica's death, whichever comes first.
+  let agreed: AgreedServiceKeys | undefined;
+  // Wait for readiness and the DKG, a signal, or a replica's death, whichever comes first.
   const deadline = Date.now() + options.readyTimeoutMs;
   const waitReady = (async () => {
     const pending = new Set(children);
@@ -137,7 +139,21 @@ export async function runDev(options: DevOptions, io: CliIo): Promise<number> {
       for (const c of [...pending]) if (await isReady(c.apiUrl)) pending.delete(c);
       if (pending.size > 0) await sleep(250);
     }
-    return pending.size === 0;
+    if (pending.size > 0) return false;
+    // Bootstrap DKG (docs/service-keys.md): wait until f+1 replicas report the same service keys, then pin
+    // them in client.json so the SDK and the CLI accept only replies signed by the service key.
+    let lastPhase = '';
+    while (!stopping) {
+      if (Date.now() > deadline) return false;
+      const rows = await serviceKeysRows(join(dir, 'client.json'), 2_000);
+      agreed = agreedServiceKeys(rows, cluster.f);
+      if (agreed !== undefined) return true;
+      const phases = [...new Set(rows.map((r) => r.phase ?? 'unreachable'))].join(', ');
+      if (phases !== lastPhase) io.err(`omega dev: service keys: ${phases}\n`);
+      lastPhase = phases;
+      await sleep(250);
+    }
+    return false;
   })();
   const first = await Promise.race([
     waitReady.then((ok) => (ok ? ('ready' as const) : ('timeout' as const))),
@@ -146,7 +162,9 @@ export async function runDev(options: DevOptions, io: CliIo): Promise<number> {
   ]);
   if (first !== 'ready') {
     if (first === 'timeout')
-      io.err(`omega dev: not every replica was ready within ${options.readyTimeoutMs} ms\n`);
+      io.err(
+        `omega dev: the cluster was not ready with its service keys within ${options.readyTimeoutMs} ms\n`,
+      );
     if (first === 'death') {
       const d = await firstDeath;
       io.err(
@@ -158,6 +176,8 @@ export async function runDev(options: DevOptions, io: CliIo): Promise<number> {
   }
 
   const clientFile = join(dir, 'client.json');
+  const keys = agreed!;
+  pin(clientFile, keys);
   const summary = {
     chainId: cluster.chainId,
     n,
@@ -166,11 +186,16 @@ export async function runDev(options: DevOptions, io: CliIo): Promise<number> {
     clientFile,
     resumed,
     replicas: children.map((c) => ({ index: c.index, apiUrl: c.apiUrl, pid: c.proc.pid ?? null })),
+    serviceKeys: { epoch: keys.keys.epoch, fingerprints: keys.fingerprints },
   };
   if (options.json) io.out(`${JSON.stringify(summary)}\n`);
   else {
     io.out(`Omega dev cluster ready: ${n} replicas, f = ${cluster.f}, chain ${cluster.chainId}\n`);
     for (const c of children) io.out(`  replica ${c.index}  ${c.apiUrl}\n`);
+    io.out(`Service keys (pinned in the client file; compare these fingerprints out of band):\n`);
+    io.out(`  signing      ${keys.fingerprints.signing}\n`);
+    io.out(`  ibe          ${keys.fingerprints.ibe}\n`);
+    io.out(`  certificate  ${keys.fingerprints.certificate}\n`);
     io.out(`Client file: ${clientFile}\n`);
     io.out(`Try:  npm run omega -- ping --cluster ${clientFile}\n`);
     io.out(`      npm run omega -- status --cluster ${clientFile}\n`);

@@ -120,7 +120,16 @@ export function statusTable(rows: readonly ReplicaStatusRow[], n: number): strin
 
 /** Result of one `omega ping`. */
 export type PingResult =
-  | { outcome: 'ok'; latencyMs: number; height: number; index: number; signers: number[]; culprits: number[] }
+  | {
+      outcome: 'ok';
+      latencyMs: number;
+      height: number;
+      index: number;
+      signers: number[];
+      /** True when the service's threshold signature proved the reply (pinned key, docs/replies.md). */
+      certified: boolean;
+      culprits: number[];
+    }
   | { outcome: 'fail'; latencyMs: number; code: string; message: string; culprits: number[] }
   | { outcome: 'unknown'; latencyMs: number; reason: string; culprits: number[] };
 
@@ -150,6 +159,7 @@ export async function ping(
       height: r.result.height,
       index: r.result.index,
       signers: r.result.signatures.map((s) => s.replicaIndex),
+      certified: r.result.certificate !== undefined,
       culprits,
     };
   }

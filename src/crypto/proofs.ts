@@ -17,7 +17,8 @@
 import { sha512 } from '@noble/hashes/sha2.js';
 import { OmegaError } from '../errors.js';
 import { concatBytes, lengthPrefixed, u32be, utf8 } from './bytes.js';
-import type { Group, PointLike } from './group.js';
+import type { ScalarField } from './field.js';
+import type { Group, GroupName, PointLike } from './group.js';
 import type { RandomSource } from './rand.js';
 
 /** What a proof is bound to. Every field is hashed into the challenge. */
@@ -87,6 +88,42 @@ export function proveSchnorr<P extends PointLike<P>>(
   const R = group.mulBase(k);
   const c = hashToScalar(group, base, group.encode(R));
   return { c, z: F.add(k, F.mul(c, secret)) };
+}
+
+/**
+ * The hedged Schnorr nonce for proving knowledge of `secret` behind the encoded statement `X`, exactly as
+ * {@link proveSchnorr} derives it. Exported with {@link schnorrChallenge} for provers that do their point
+ * arithmetic in another backend (the DKG's G2 proofs run on mcl through `BlsBackend`): the transcript is
+ * byte-identical, so such proofs verify with {@link verifySchnorr} and vice versa.
+ */
+export function schnorrNonce(
+  group: { readonly name: GroupName; readonly field: ScalarField },
+  secret: bigint,
+  ctx: ProofContext,
+  X: Uint8Array,
+  rng: RandomSource,
+): bigint {
+  const F = group.field;
+  if (secret === 0n || !F.isValid(secret))
+    throw new OmegaError('OUT_OF_RANGE', 'Schnorr secret out of range');
+  const base = concatBytes(contextBytes('schnorr', group.name, ctx), X);
+  for (;;) {
+    const k = F.fromWideBytes(
+      sha512(lengthPrefixed(utf8('omega/proof/nonce/v1'), rng(32), F.encode(secret), base)),
+    );
+    if (k !== 0n) return k;
+  }
+}
+
+/** The Fiat–Shamir challenge of a Schnorr proof over encoded X and R (see {@link schnorrNonce}). */
+export function schnorrChallenge(
+  group: { readonly name: GroupName; readonly field: ScalarField },
+  ctx: ProofContext,
+  X: Uint8Array,
+  R: Uint8Array,
+): bigint {
+  const base = concatBytes(contextBytes('schnorr', group.name, ctx), X);
+  return group.field.fromWideBytes(sha512(lengthPrefixed(base, R)));
 }
 
 /** Verifies a Schnorr proof of knowledge of log_G(X) in context `ctx`. X must be non-identity. */

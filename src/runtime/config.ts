@@ -81,6 +81,31 @@ export interface ClientFile {
   readonly chainId: string;
   readonly f: number;
   readonly replicas: readonly { readonly index: number; readonly url: string; readonly publicKey: string }[];
+  /**
+   * The pinned service public keys (docs/service-keys.md), recorded once the bootstrap DKG is done
+   * (`omega service-keys --pin`, `omega dev`). From then on the SDK accepts only replies signed by
+   * `signing`.
+   */
+  readonly service?: PinnedServiceKeysHex;
+}
+
+/** Service public keys as pinned in client.json (lower-case hex). */
+export interface PinnedServiceKeysHex {
+  readonly epoch: number;
+  /** BLS12-381 G2, 96 bytes: threshold-signed replies. */
+  readonly signing: string;
+  /** BLS12-381 G2, 96 bytes: IBE master public key. */
+  readonly ibe: string;
+  /** Ed25519, 32 bytes: the certificate (CA) key. */
+  readonly certificate: string;
+}
+
+/** Pinned service public keys, decoded. */
+export interface PinnedServiceKeys {
+  readonly epoch: number;
+  readonly signing: Uint8Array;
+  readonly ibe: Uint8Array;
+  readonly certificate: Uint8Array;
 }
 
 function invalid(file: string, message: string): never {
@@ -206,14 +231,23 @@ export function loadReplicaConfig(file: string): LoadedReplicaConfig {
   return { configPath, replica, cluster, dataDir, storePath: join(dataDir, 'omega.db'), operatorKey };
 }
 
+function hexBytes(file: string, v: unknown, where: string, bytes: number): Uint8Array {
+  if (typeof v !== 'string' || v.length !== 2 * bytes || !/^[0-9a-f]*$/.test(v))
+    invalid(file, `${where} must be ${2 * bytes} lower-case hex digits`);
+  return fromHex(v);
+}
+
 /** Parses client.json into the SDK's cluster configuration. */
 export function loadClientFile(file: string): {
   chainId: string;
   f: number;
   replicas: { index: number; url: string; publicKey: Uint8Array }[];
+  /** The pinned signing key (the SDK's ClusterConfig.servicePublicKey), if the DKG is done and pinned. */
+  servicePublicKey?: Uint8Array;
+  service?: PinnedServiceKeys;
 } {
   const o = readJson(file);
-  onlyKeys(file, '', o, ['version', 'chainId', 'f', 'replicas']);
+  onlyKeys(file, '', o, ['version', 'chainId', 'f', 'replicas', 'service']);
   if (o.version !== CONFIG_VERSION) invalid(file, `unsupported version ${String(o.version)}`);
   if (!Array.isArray(o.replicas)) invalid(file, 'replicas must be an array');
   const replicas = (o.replicas as unknown[]).map((r, k) => {
@@ -226,7 +260,43 @@ export function loadClientFile(file: string): {
       publicKey: publicKeyHex(file, m.publicKey, `replicas[${k}].publicKey`),
     };
   });
-  return { chainId: str(file, o, 'chainId', 64), f: int(file, o, 'f', 0, 84), replicas };
+  const base = { chainId: str(file, o, 'chainId', 64), f: int(file, o, 'f', 0, 84), replicas };
+  if (o.service === undefined) return base;
+  const sv = obj(file, o, 'service');
+  onlyKeys(file, 'service.', sv, ['epoch', 'signing', 'ibe', 'certificate']);
+  const service: PinnedServiceKeys = {
+    epoch: int(file, sv, 'epoch', 0, Number.MAX_SAFE_INTEGER),
+    signing: hexBytes(file, sv.signing, 'service.signing', 96),
+    ibe: hexBytes(file, sv.ibe, 'service.ibe', 96),
+    certificate: hexBytes(file, sv.certificate, 'service.certificate', 32),
+  };
+  return { ...base, servicePublicKey: service.signing, service };
+}
+
+/**
+ * Records the service public keys in client.json (keeping everything else). Refuses to replace a
+ * different pinned key of the same or a later epoch: a changed key is an incident, not an update.
+ */
+export function pinServiceKeys(file: string, keys: PinnedServiceKeys): void {
+  const current = loadClientFile(file);
+  const o = readJson(file);
+  const old = current.service;
+  if (
+    old !== undefined &&
+    old.epoch >= keys.epoch &&
+    (toHex(old.signing) !== toHex(keys.signing) ||
+      toHex(old.ibe) !== toHex(keys.ibe) ||
+      toHex(old.certificate) !== toHex(keys.certificate))
+  ) {
+    invalid(file, 'a different service key is already pinned; remove it by hand only after checking why');
+  }
+  const service: PinnedServiceKeysHex = {
+    epoch: keys.epoch,
+    signing: toHex(keys.signing),
+    ibe: toHex(keys.ibe),
+    certificate: toHex(keys.certificate),
+  };
+  writeFileSync(file, `${JSON.stringify({ ...o, service }, null, 2)}\n`);
 }
 
 /** Options of {@link createCluster}. */

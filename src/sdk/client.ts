@@ -1,9 +1,12 @@
 /**
  * The Omega client: signs requests, sends them to several replicas, and accepts an answer only when
- * f+1 distinct replicas signed the same result bytes (ARCHITECTURE.md D7: "before the first DKG
- * completes, replies are accepted on f+1 matching replica signatures"; Schneider–Zhou §6 output
- * voting). Among f+1 replicas at least one is correct, so no coalition of ≤ f Byzantine replicas can
- * make the client accept a result the correct replicas did not produce.
+ * the service vouches for it (ARCHITECTURE.md D7; Schneider–Zhou §6 output voting):
+ * - with the service public key pinned (`ClusterConfig.servicePublicKey`), one reply whose certificate
+ *   — the service's threshold BLS signature on the result's block with the result's Merkle inclusion
+ *   proof (docs/replies.md) — verifies under that key; no replica's word counts any more;
+ * - before the DKG has produced that key (nothing pinned), f+1 distinct replicas that Ed25519-signed
+ *   the same result bytes. Among f+1 replicas at least one is correct, so no coalition of ≤ f
+ *   Byzantine replicas can make the client accept a result the correct replicas did not produce.
  *
  * Every call ends in exactly one of three outcomes (docs/api.md, "SDK outcomes"), never a guess:
  * - `ok`: f+1 replicas signed the same successful result for this very envelope.
@@ -16,7 +19,9 @@
  * Browser-safe: Web APIs only (fetch, AbortController, crypto.getRandomValues); no `node:` imports
  * (a test bundles this module for the browser).
  */
+import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { BLS_SIG_DST } from '../crypto/bls/encoding.js';
 import { equalBytes, toHex } from '../crypto/bytes.js';
 import type { ErrorCode } from '../errors.js';
 import { ERROR_CODES, OmegaError, isOmegaError } from '../errors.js';
@@ -32,6 +37,12 @@ import type { OperationName } from '../core/machine/operations.js';
 import { OP_TAGS, findOperation } from '../core/machine/operations.js';
 import type { RequestResult } from '../core/machine/result.js';
 import { decodeResult, replySignBytes } from '../core/machine/result.js';
+import type { BlsVerify } from '../core/replies/certificate.js';
+import {
+  CERTIFICATE_BYTES_MAX,
+  SERVICE_PUBLIC_KEY_BYTES,
+  verifyCertifiedReply,
+} from '../core/replies/certificate.js';
 import { fromBase64url, toBase64url } from './base64url.js';
 
 /** One replica as the client knows it: where to reach it and the key its replies must verify under. */
@@ -48,6 +59,13 @@ export interface ClusterConfig {
   readonly replicas: readonly ReplicaEndpoint[];
   /** Byzantine replicas tolerated; the SDK requires n ≥ 3f + 1. */
   readonly f: number;
+  /**
+   * The service public key (96-byte compressed G2 point) produced by the cluster's DKG, obtained out of
+   * band (client.json, the operator's published fingerprint). When set, only replies with a certificate
+   * that verifies under it are accepted, and one such reply suffices; when absent, f+1 matching
+   * replica signatures are required (docs/api.md, "SDK outcomes").
+   */
+  readonly servicePublicKey?: Uint8Array;
 }
 
 export interface ClientOptions {
@@ -87,6 +105,11 @@ export interface AcceptedResult {
   /** The result bytes f+1 replicas signed, and who signed them (evidence for an audit). */
   readonly resultBytes: Uint8Array;
   readonly signatures: readonly { readonly replicaIndex: number; readonly signature: Uint8Array }[];
+  /**
+   * With a pinned service key: the certificate (`encodeCertificate`, src/core/replies) that proves the
+   * result under it — transferable evidence anyone holding the public key can check.
+   */
+  readonly certificate?: Uint8Array;
 }
 
 /** Replicas that provably misbehaved during the call (bad signature, unbound or malformed reply). */
@@ -106,6 +129,9 @@ export interface BuiltEnvelope {
   readonly hash: Uint8Array;
 }
 
+/** With a pinned key, how many more times a replica that answered uncertified is asked again. */
+const UNCERTIFIED_RETRIES_MAX = 2;
+
 /** Codes that every correct replica computes identically from the request bytes alone. */
 const DETERMINISTIC_REJECTIONS: ReadonlySet<string> = new Set<ErrorCode>([
   ...STATELESS_CHECK_CODES,
@@ -114,6 +140,13 @@ const DETERMINISTIC_REJECTIONS: ReadonlySet<string> = new Set<ErrorCode>([
 
 type Attempt =
   | { kind: 'reply'; resultBytes: Uint8Array; result: RequestResult; signature: Uint8Array }
+  | {
+      kind: 'certified';
+      resultBytes: Uint8Array;
+      result: RequestResult;
+      signature: Uint8Array;
+      certificate: Uint8Array;
+    }
   | { kind: 'rejected'; code: ErrorCode; message: string }
   | { kind: 'culprit'; reason: string }
   | { kind: 'error'; reason: string };
@@ -130,6 +163,8 @@ export class OmegaClient {
   private readonly fetchFn: typeof fetch;
   private readonly now: () => number;
   private readonly random: (length: number) => Uint8Array;
+  /** Verifies service signatures under the pinned key (decoded once); undefined when nothing is pinned. */
+  private readonly serviceVerify: BlsVerify | undefined;
 
   constructor(options: ClientOptions) {
     validateCluster(options.cluster);
@@ -149,6 +184,10 @@ export class OmegaClient {
     this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = options.now ?? (() => Date.now());
     this.random = options.random ?? webRandom;
+    this.serviceVerify =
+      options.cluster.servicePublicKey === undefined
+        ? undefined
+        : nobleServiceVerify(options.cluster.servicePublicKey);
   }
 
   /** A fresh 32-byte Ed25519 secret key from `crypto.getRandomValues`. */
@@ -240,9 +279,13 @@ export class OmegaClient {
     const notes: string[] = [];
     const inflight = new Map<number, Promise<[ReplicaEndpoint, Attempt]>>();
     let next = 0;
+    /** Replicas to ask again (an uncertified reply with a pinned key: the certificate may follow). */
+    const again: ReplicaEndpoint[] = [];
+    const asked = new Map<number, number>();
     const launch = (): void => {
-      const replica = order[next++];
+      const replica = order[next++] ?? again.shift();
       if (replica === undefined) return;
+      asked.set(replica.index, (asked.get(replica.index) ?? 0) + 1);
       inflight.set(
         replica.index,
         this.attempt(replica, payload, envelope, controller.signal).then((a): [ReplicaEndpoint, Attempt] => [
@@ -279,7 +322,27 @@ export class OmegaClient {
         const [replica, attempt] = settled;
         inflight.delete(replica.index);
         switch (attempt.kind) {
+          case 'certified':
+            // One certified reply is the service's word: t+1 replicas signed this block (docs/replies.md).
+            return {
+              ...decide({
+                resultBytes: attempt.resultBytes,
+                result: attempt.result,
+                signers: new Map([[replica.index, attempt.signature]]),
+                certificate: attempt.certificate,
+              }),
+              ...evidence(),
+            };
           case 'reply': {
+            if (this.serviceVerify !== undefined) {
+              // Pinned service key: a replica's own signature is no longer enough (not a fault either:
+              // the block may simply not have been certified in time).
+              notes.push(`replica ${replica.index}: uncertified reply`);
+              // Its block may be certified a moment later: ask it again (the re-sent envelope is
+              // deduplicated and answered from the replica's cache, waiting for the certificate).
+              if ((asked.get(replica.index) ?? 0) <= UNCERTIFIED_RETRIES_MAX) again.push(replica);
+              break;
+            }
             const key = toHex(attempt.resultBytes);
             let entry = tally.get(key);
             if (entry === undefined) {
@@ -380,7 +443,9 @@ export class OmegaClient {
       throw badReply('reply is not an object');
     const reply = json as Record<string, unknown>;
     const keys = Object.keys(reply).sort().join(',');
-    if (keys !== 'replicaIndex,result,signature') throw badReply('reply has unexpected fields');
+    if (keys !== 'replicaIndex,result,signature' && keys !== 'certificate,replicaIndex,result,signature') {
+      throw badReply('reply has unexpected fields');
+    }
     if (reply.replicaIndex !== replica.index) throw badReply('reply names another replica');
     if (typeof reply.result !== 'string' || typeof reply.signature !== 'string')
       throw badReply('reply fields must be strings');
@@ -410,15 +475,36 @@ export class OmegaClient {
     ) {
       throw badReply('result is not bound to this request');
     }
-    return { kind: 'reply', resultBytes, result, signature };
+    if (this.serviceVerify === undefined || reply.certificate === undefined) {
+      return { kind: 'reply', resultBytes, result, signature };
+    }
+    if (typeof reply.certificate !== 'string' || reply.certificate.length > 2 * CERTIFICATE_BYTES_MAX) {
+      throw new OmegaError('BAD_REPLY_CERTIFICATE', 'certificate must be a short base64url string');
+    }
+    let certificate: Uint8Array;
+    try {
+      certificate = fromBase64url(reply.certificate);
+    } catch (cause) {
+      throw new OmegaError('BAD_REPLY_CERTIFICATE', 'certificate is not base64url', { cause });
+    }
+    // Throws BAD_REPLY_CERTIFICATE unless the service key signed the block holding exactly these bytes.
+    verifyCertifiedReply(
+      this.cluster.servicePublicKey!,
+      this.cluster.chainId,
+      envelope.hash,
+      { resultBytes, certificate },
+      this.serviceVerify,
+    );
+    return { kind: 'certified', resultBytes, result, signature, certificate };
   }
 }
 
-/** Turns f+1 matching signed results into an outcome. */
+/** Turns f+1 matching signed results, or one certified result, into an outcome. */
 function decide(entry: {
   resultBytes: Uint8Array;
   result: RequestResult;
   signers: Map<number, Uint8Array>;
+  certificate?: Uint8Array;
 }): Outcome {
   const { result } = entry;
   const signatures = [...entry.signers].map(([replicaIndex, signature]) => ({ replicaIndex, signature }));
@@ -432,6 +518,7 @@ function decide(entry: {
         index: result.index,
         resultBytes: entry.resultBytes,
         signatures,
+        ...(entry.certificate === undefined ? {} : { certificate: entry.certificate }),
       },
       culprits: [],
     };
@@ -487,8 +574,54 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
   return new TextDecoder().decode(all);
 }
 
+/**
+ * Min-sig BLS verification (draft-irtf-cfrg-bls-signature §2.7 CoreVerify, ciphersuite
+ * BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_) with @noble/curves, under one fixed public key. Decoding
+ * checks the curve and the subgroup (§5.3); the identity is refused explicitly (KeyValidate §2.5 for the
+ * key; an identity signature would only verify under an identity key, refused here too).
+ * Exported for checking certificates outside a request (audit of `AcceptedResult.certificate`):
+ * `verifyCertifiedReply(pk, chainId, envelopeHash, reply, nobleServiceVerify(pk))`.
+ */
+export function nobleServiceVerify(publicKey: Uint8Array): BlsVerify {
+  const pk = bls12_381.G2.Point.fromBytes(publicKey);
+  if (pk.is0()) throw new OmegaError('IDENTITY_POINT', 'service public key is the identity');
+  const short = bls12_381.shortSignatures;
+  // Every reply of one block carries the same (statement, signature): verify that pair once (a pairing
+  // costs tens of milliseconds in pure JS) and remember the success. Keyed by the exact bytes, so a
+  // hit proves exactly what a fresh check would; failures are not cached. Bounded (oldest out).
+  const verified = new Set<string>();
+  return (key, message, signature) => {
+    if (!equalBytes(key, publicKey)) return false;
+    const id = `${toHex(message)}/${toHex(signature)}`;
+    if (verified.has(id)) return true;
+    const sig = short.Signature.fromBytes(signature);
+    if (sig.is0()) return false;
+    const valid = short.verify(sig, short.hash(message, BLS_SIG_DST), pk);
+    if (valid) {
+      verified.add(id);
+      if (verified.size > VERIFIED_STATEMENTS_MAX) verified.delete(verified.values().next().value!);
+    }
+    return valid;
+  };
+}
+
+/** Verified (block statement, signature) pairs an SDK client remembers. */
+const VERIFIED_STATEMENTS_MAX = 256;
+
 function validateCluster(cluster: ClusterConfig): void {
   const { replicas, f } = cluster;
+  if (cluster.servicePublicKey !== undefined) {
+    const pk = cluster.servicePublicKey;
+    if (!(pk instanceof Uint8Array) || pk.length !== SERVICE_PUBLIC_KEY_BYTES) {
+      throw new OmegaError('INVALID_LENGTH', `service public key must be ${SERVICE_PUBLIC_KEY_BYTES} bytes`);
+    }
+    try {
+      nobleServiceVerify(pk);
+    } catch (cause) {
+      if (isOmegaError(cause)) throw cause;
+      throw new OmegaError('INVALID_ENCODING', 'service public key is not a valid G2 point', { cause });
+    }
+  }
   if (!Number.isSafeInteger(f) || f < 0)
     throw new OmegaError('INVALID_ARGUMENT', 'f must be a non-negative integer');
   if (replicas.length < 3 * f + 1)

@@ -313,6 +313,31 @@ describe('other routes', () => {
     });
   });
 
+  it('GET /v1/service-keys reports the DKG phase, then the keys with fingerprints (bytes as base64url)', async () => {
+    const waiting = (await app.inject({ method: 'GET', url: '/v1/service-keys' })).json();
+    expect(waiting).toMatchObject({ phase: 'waiting-for-members', epochKeys: 2, keys: null });
+    const signing = new Uint8Array(96).fill(1);
+    const certificate = new Uint8Array(32).fill(3);
+    node.serviceKeysInfo = {
+      ...node.serviceKeysInfo,
+      phase: 'done',
+      holdsShares: true,
+      keys: {
+        qual: [1, 2, 3],
+        signing: { publicKey: signing, fingerprint: 'aaaa:bbbb' },
+        ibe: { publicKey: signing, fingerprint: 'cccc:dddd' },
+        certificate: { publicKey: certificate, fingerprint: 'eeee:ffff' },
+      },
+    };
+    const done = (await app.inject({ method: 'GET', url: '/v1/service-keys' })).json();
+    expect(done.keys).toEqual({
+      qual: [1, 2, 3],
+      signing: { publicKey: b64(signing), fingerprint: 'aaaa:bbbb' },
+      ibe: { publicKey: b64(signing), fingerprint: 'cccc:dddd' },
+      certificate: { publicKey: b64(certificate), fingerprint: 'eeee:ffff' },
+    });
+  });
+
   it('/healthz is 200 while serving; /readyz follows isReady()', async () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
@@ -376,6 +401,7 @@ describe('other routes', () => {
       'POST /v1/requests',
       'GET /v1/info',
       'GET /v1/status',
+      'GET /v1/service-keys',
       'GET /healthz',
       'GET /readyz',
       'GET /metrics',

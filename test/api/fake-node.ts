@@ -14,7 +14,13 @@ import {
   replySignBytes,
 } from '../../src/core/machine/index.js';
 import { toHex } from '../../src/crypto/bytes.js';
-import type { ClusterInfo, ReplicaNode, ReplicaStatus, SignedReply } from '../../src/api/node.js';
+import type {
+  ClusterInfo,
+  ReplicaNode,
+  ReplicaStatus,
+  ServiceKeysInfo,
+  SignedReply,
+} from '../../src/api/node.js';
 import { nodeEd25519Signer, nodeEd25519Verify } from '../../src/api/ed25519.js';
 import { CHAIN } from '../machine/helpers.js';
 
@@ -64,6 +70,26 @@ export class FakeNode implements ReplicaNode {
 
   isReady(): boolean {
     return this.ready;
+  }
+
+  /** What `GET /v1/service-keys` serves; tests replace it. */
+  serviceKeysInfo: ServiceKeysInfo = {
+    phase: 'waiting-for-members',
+    attempt: 0,
+    sessionId: '00'.repeat(32),
+    epoch: 0,
+    threshold: 1,
+    epochKeys: 2,
+    candidates: [],
+    disqualified: [],
+    flagged: [],
+    holdsShares: false,
+    frost: null,
+    keys: null,
+  };
+
+  serviceKeys(): ServiceKeysInfo {
+    return this.serviceKeysInfo;
   }
 
   submit(envelope: Uint8Array): Promise<SignedReply> {

@@ -1,6 +1,6 @@
 /**
  * Fuzzing the decoders that read bytes from other replicas and from clients (docs/reliability.md,
- * "Fuzzing"): consensus messages (mesh channels 1–2), mempool gossip (channel 3), request envelopes,
+ * "Fuzzing"): consensus messages (mesh channels 1–2), mempool gossip (channel 4), request envelopes,
  * signed results, and the frame layer under them fed through a streaming decoder in random chunks.
  * Inputs are valid encodings mutated by fast-check (bit flips, truncation, extension, splices) plus
  * arbitrary bytes. Property: every input decodes or throws an OmegaError with a code documented in
@@ -160,7 +160,7 @@ describe('decoder fuzzing: decode or a documented OmegaError, never a crash', ()
     );
   });
 
-  it('mempool gossip bodies (channel 3), seed 802', () => {
+  it('mempool gossip bodies (channel 4), seed 802', () => {
     const valid = [encodeGossip(envelopes), encodeGossip([]), encodeGossip([envelopes[0]!])];
     fc.assert(
       fc.property(mutated(valid), (bytes) => {

@@ -23,6 +23,7 @@ const EXPECTED_OPTIONS: Record<string, string[]> = {
   dev: ['--replicas', '--dir', '--api-base-port', '--mesh-base-port', '--json'],
   status: ['--cluster', '--timeout', '--json'],
   ping: ['--cluster', '--key', '--timeout', '--json'],
+  'service-keys': ['--cluster', '--wait', '--pin', '--timeout', '--json'],
 };
 
 describe('omega --help', () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,8 @@ async function portFree(port: number): Promise<boolean> {
 
 /** A base p with p..p+3 free; the seed of the search is printed if none is found. */
 async function freeBase(avoid: number): Promise<number> {
-  for (let base = 30_000 + (process.pid % 997) * 20; base < 60_000; base += 40) {
+  // Below Linux's ephemeral port range (32768–60999), so outgoing connections never take these ports.
+  for (let base = 10_000 + (process.pid % 997) * 20; base < 32_000; base += 40) {
     if (Math.abs(base - avoid) < 4) continue;
     const free = await Promise.all([0, 1, 2, 3].map((k) => portFree(base + k)));
     if (free.every(Boolean)) return base;
@@ -36,7 +37,12 @@ async function freeBase(avoid: number): Promise<number> {
 
 interface Dev {
   proc: ChildProcess;
-  ready: { clientFile: string; resumed: boolean; replicas: { index: number; apiUrl: string }[] };
+  ready: {
+    clientFile: string;
+    resumed: boolean;
+    replicas: { index: number; apiUrl: string }[];
+    serviceKeys: { epoch: number; fingerprints: Record<string, string> };
+  };
   exit: Promise<number | null>;
   log: () => string;
 }
@@ -82,12 +88,28 @@ describe('omega dev (4 replica processes)', () => {
       JSON.parse(status.out) as { replicas: { reachable: boolean; height: number; peers: number }[] }
     ).replicas;
     expect(rows.every((r) => r.reachable && r.height >= 0 && r.peers >= 2)).toBe(true);
+    // The bootstrap DKG finished before `dev` reported ready; its keys are pinned in the client file and
+    // status shows the same fingerprints.
+    const shown = (JSON.parse(status.out) as { serviceKeys: { fingerprints: Record<string, string> } })
+      .serviceKeys;
+    expect(shown.fingerprints).toEqual(first.ready.serviceKeys.fingerprints);
+    const pinned = JSON.parse(readFileSync(first.ready.clientFile, 'utf8')) as {
+      service: { signing: string; epoch: number };
+    };
+    expect(pinned.service.signing).toMatch(/^[0-9a-f]{192}$/);
 
     const ping = await cli(['ping', '--cluster', dir, '--json']);
     expect(ping.code, `${ping.out}${ping.err}\n${first.log()}`).toBe(0);
-    const pong = JSON.parse(ping.out) as { outcome: string; height: number; signers: number[] };
+    const pong = JSON.parse(ping.out) as {
+      outcome: string;
+      height: number;
+      signers: number[];
+      certified: boolean;
+    };
     expect(pong.outcome).toBe('ok');
-    expect(pong.signers.length).toBeGreaterThanOrEqual(2);
+    // The key is pinned: one reply certified by the service's threshold signature decides (docs/replies.md).
+    expect(pong.certified).toBe(true);
+    expect(pong.signers).toHaveLength(1);
 
     first.proc.kill('SIGINT');
     expect(await first.exit, first.log()).toBe(0);
@@ -96,10 +118,20 @@ describe('omega dev (4 replica processes)', () => {
 
     const second = await startDev(['--dir', dir]);
     expect(second.ready.resumed).toBe(true);
+    // Restarted replicas recompute their shares from the log and their sealed epoch keys: same keys,
+    // every replica holds its shares again, nothing was transferred.
+    expect(second.ready.serviceKeys.fingerprints).toEqual(first.ready.serviceKeys.fingerprints);
+    const keys = await cli(['service-keys', '--cluster', dir, '--json']);
+    expect(keys.code, keys.err).toBe(0);
+    const dkg = (JSON.parse(keys.out) as { dkg: { holdsShares: boolean }[] }).dkg;
+    expect(dkg.map((r) => r.holdsShares)).toEqual([true, true, true, true]);
     const again = await cli(['ping', '--cluster', dir, '--json']);
     expect(again.code, `${again.out}${again.err}\n${second.log()}`).toBe(0);
-    expect((JSON.parse(again.out) as { height: number }).height).toBeGreaterThanOrEqual(pong.height);
+    const pong2 = JSON.parse(again.out) as { height: number; certified: boolean };
+    expect(pong2.height).toBeGreaterThanOrEqual(pong.height);
+    // After the restart the replicas sign with the shares they recomputed from the log.
+    expect(pong2.certified).toBe(true);
     second.proc.kill('SIGTERM');
     expect(await second.exit, second.log()).toBe(0);
-  });
+  }, 240_000);
 });

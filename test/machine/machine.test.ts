@@ -289,13 +289,13 @@ describe('snapshot decoding is strict', () => {
 
   it('rejects another chain, another version, trailing bytes, and unsorted entries', () => {
     expect(() => ReplicatedMachine.restore({ ...config, chainId: 'x' }, snap)).toThrow(/WRONG_CHAIN/);
-    const v2 = snap.slice();
-    v2[0] = 2;
-    expect(() => ReplicatedMachine.restore(config, v2)).toThrow(/UNSUPPORTED_VERSION/);
+    const v3 = snap.slice();
+    v3[0] = 3;
+    expect(() => ReplicatedMachine.restore(config, v3)).toThrow(/UNSUPPORTED_VERSION/);
     expect(() => ReplicatedMachine.restore(config, new Uint8Array([...snap, 0]))).toThrow(/INVALID_ENCODING/);
-    // Swap the two 56-byte entries at the end.
+    // Swap the two 56-byte entries before the (empty) module section count.
     const swapped = snap.slice();
-    const end = snap.length;
+    const end = snap.length - 4;
     swapped.set(snap.subarray(end - 56, end), end - 112);
     swapped.set(snap.subarray(end - 112, end - 56), end - 56);
     expect(() => ReplicatedMachine.restore(config, swapped)).toThrow(/NON_CANONICAL/);

@@ -1,4 +1,5 @@
 /** Shared helpers of the replica tests: free ports, a cluster directory, an SDK client for it. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,11 +21,14 @@ function portFree(port: number): Promise<boolean> {
 
 /**
  * A base port such that base .. base+count−1 are free now. createCluster fixes mesh ports in cluster.json
- * (peers dial them), so an ephemeral port cannot be used; a random high base is tried and retried.
+ * (peers dial them), so an ephemeral port cannot be used; a random base below the ephemeral range is
+ * tried and retried.
  */
 export async function freePortBase(count: number): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    // Below Linux's ephemeral range (32768–60999): outgoing connections of this or any other process
+    // never take these ports between the check and the listen.
+    const base = 10_000 + Math.floor(Math.random() * (32_000 - 10_000 - count));
     let ok = true;
     for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
     if (ok) return base;
@@ -83,4 +87,72 @@ export function clientFor(
     timeoutMs,
     hedgeMs: 500,
   });
+}
+
+// ── replica processes (src/runtime/replica/main.ts) ──────────────────────────────────────────────
+
+export interface Proc {
+  readonly child: ChildProcess;
+  readonly apiUrl: string;
+  readonly stderr: string[];
+}
+
+/** The replica process entry, run under tsx. */
+const MAIN = 'src/runtime/replica/main.ts';
+
+/** Starts a replica process; `fullLog` receives every stderr chunk (the default keeps the last 200). */
+export function spawnReplica(configFile: string, fullLog?: string[]): Promise<Proc> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, '--config', configFile, '--tick-ms', '10', '--reconnect-max-ms', '300'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const stderr: string[] = [];
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr.push(d);
+    fullLog?.push(d);
+    if (stderr.length > 200) stderr.shift();
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`replica did not start: ${stderr.join('')}`)), 60_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line === undefined) return;
+      clearTimeout(timer);
+      const ready = JSON.parse(line) as { apiUrl: string };
+      resolve({ child, apiUrl: ready.apiUrl, stderr });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`replica exited with ${String(code)}: ${stderr.join('')}`));
+    });
+  });
+}
+
+export function stop(p: Proc, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
+    p.child.once('exit', () => resolve());
+    p.child.kill(signal);
+  });
+}
+
+export async function height(url: string): Promise<number> {
+  const res = await fetch(`${url}/v1/status`);
+  return ((await res.json()) as { height: number }).height;
+}
+
+export async function ready(url: string): Promise<boolean> {
+  return (await fetch(`${url}/readyz`)).status === 200;
+}
+
+export async function until(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }

@@ -58,8 +58,14 @@ it('an idle cluster holds empty proposals back: at most one empty block per half
     c.configs.map((config) => startReplica(config, { logger: silentLogger, tickMs: 10, timeouts })),
   );
   idle = { cluster: c, replicas };
-  const deadline = Date.now() + 15_000;
-  while (!replicas.every((r) => r.node.isReady()) && Date.now() < deadline) {
+  // Ready, and past the bootstrap DKG and the first FROST commitments (their transactions fill the
+  // first blocks).
+  const settled = (r: RunningReplica) => {
+    const k = r.node.serviceKeys();
+    return r.node.isReady() && k.holdsShares && k.frost !== null && k.frost.queued.every((q) => q >= 4);
+  };
+  const deadline = Date.now() + 30_000;
+  while (!replicas.every(settled) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
   }
   const start = replicas[0]!.status().height;
@@ -72,4 +78,4 @@ it('an idle cluster holds empty proposals back: at most one empty block per half
   const client = clientFor(c.configs, new Map(replicas.map((r) => [r.index, r.apiUrl])), 'replica-idle');
   const outcome = await client.ping(Uint8Array.from([1]));
   expect(outcome.outcome).toBe('ok');
-}, 30_000);
+}, 60_000);

@@ -26,7 +26,6 @@ import {
 } from '../../src/runtime/replica/index.js';
 import { SqliteStorage } from '../../src/runtime/storage/sqlite.js';
 import { MeshTransport } from '../../src/runtime/transport/mesh.js';
-import { MEMPOOL_CHANNEL } from '../../src/runtime/replica/mempool.js';
 import { clientFor, makeTestCluster, silentLogger, type TestCluster } from './replica-helpers.js';
 
 let cluster: TestCluster | undefined;
@@ -92,8 +91,9 @@ it('serves verified block sync to a peer, and disconnects and reports a peer tha
     listenPort: cfg4.replica.listen.mesh.port,
     events: {
       message: (from, channel, body) => {
-        // Channel 3 carries forwarded client envelopes (mempool gossip), not consensus messages.
-        if (from === 1 && channel !== MEMPOOL_CHANNEL)
+        // Only the consensus and sync channels carry consensus messages (the others: mempool gossip,
+        // reply signature partials).
+        if (from === 1 && (channel === CONSENSUS_CHANNEL || channel === SYNC_CHANNEL))
           received.push({ channel, message: decodeMessage(body) });
       },
       peerUp: (p) => up.add(p),

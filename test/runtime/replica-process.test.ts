@@ -6,75 +6,21 @@
  * - Stop two of four: requests end `unknown` (no quorum, no wrong answers); they succeed again when one
  *   returns.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeResult, envelopeHash, replySignBytes } from '../../src/core/machine/index.js';
 import { nodeEd25519Verify } from '../../src/api/ed25519.js';
 import { fromBase64url, toBase64url } from '../../src/sdk/index.js';
-import { clientFor, makeTestCluster, type TestCluster } from './replica-helpers.js';
-
-interface Proc {
-  readonly child: ChildProcess;
-  readonly apiUrl: string;
-  readonly stderr: string[];
-}
-
-const MAIN = 'src/runtime/replica/main.ts';
-
-function spawnReplica(configFile: string): Promise<Proc> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', MAIN, '--config', configFile, '--tick-ms', '10', '--reconnect-max-ms', '300'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const stderr: string[] = [];
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr.push(d);
-    if (stderr.length > 200) stderr.shift();
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`replica did not start: ${stderr.join('')}`)), 20_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line === undefined) return;
-      clearTimeout(timer);
-      const ready = JSON.parse(line) as { apiUrl: string };
-      resolve({ child, apiUrl: ready.apiUrl, stderr });
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`replica exited with ${String(code)}: ${stderr.join('')}`));
-    });
-  });
-}
-
-function stop(p: Proc, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
-    p.child.once('exit', () => resolve());
-    p.child.kill(signal);
-  });
-}
-
-async function height(url: string): Promise<number> {
-  const res = await fetch(`${url}/v1/status`);
-  return ((await res.json()) as { height: number }).height;
-}
-
-async function ready(url: string): Promise<boolean> {
-  return (await fetch(`${url}/readyz`)).status === 200;
-}
-
-async function until(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
+import {
+  clientFor,
+  height,
+  makeTestCluster,
+  ready,
+  spawnReplica,
+  stop,
+  until,
+  type Proc,
+  type TestCluster,
+} from './replica-helpers.js';
 
 let cluster: TestCluster | undefined;
 const procs = new Map<number, Proc>();

@@ -6,5 +6,6 @@
 export * from './limits.js';
 export * from './envelope.js';
 export * from './operations.js';
+export * from './module.js';
 export * from './result.js';
 export * from './machine.js';

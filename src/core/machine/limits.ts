@@ -27,6 +27,12 @@ export const MACHINE_LIMITS = {
   seenRequestsMax: 1_000_000,
   /** Largest `ping` payload. */
   pingBytesMax: 1024,
+  /** Largest body of a DKG transaction (a deal for n = 64 is about 12 KB). */
+  dkgBodyBytesMax: 32_768,
+  /** Most module sections in a snapshot. */
+  modulesMax: 64,
+  /** Largest encoded section of one machine module inside a snapshot. */
+  moduleSnapshotBytesMax: 256 * 1024 * 1024,
 } as const;
 
 /** Byte lengths fixed by the envelope format. */

@@ -24,7 +24,14 @@ import { OmegaError, invariant, isOmegaError } from '../../errors.js';
 import type { Ed25519Verify, Envelope } from './envelope.js';
 import { checkEnvelope, decodeEnvelope, envelopeHash } from './envelope.js';
 import { MACHINE_LIMITS, PRINCIPAL_BYTES, REQUEST_ID_BYTES } from './limits.js';
-import { operationFor } from './operations.js';
+import type {
+  MachineModule,
+  ModuleDirectory,
+  ModuleFactory,
+  ModuleInit,
+  OperationHandler,
+} from './module.js';
+import { OP_TAGS, findOperation } from './operations.js';
 import type { RequestResult, ResultStatus } from './result.js';
 
 /** A decided block as the machine sees it: height, block time, and the ordered request bytes. */
@@ -41,13 +48,23 @@ export interface MachineConfig {
   readonly chainId: string;
   readonly verify: Ed25519Verify;
   /**
+   * Replicas' Ed25519 identity keys (committee index = position + 1): operations with access
+   * `committee` are accepted only from these principals. Default: none.
+   */
+  readonly committee?: readonly Uint8Array[];
+  /** Byzantine replicas tolerated (for modules' thresholds). Default floor((n − 1) / 3). */
+  readonly f?: number;
+  /** The modules of this machine, in snapshot order. Default: none (only `ping`). */
+  readonly modules?: readonly ModuleFactory[];
+  /**
    * Overrides `MACHINE_LIMITS.seenRequestsMax` (tests and small deployments). Part of the transition
    * function: every replica of a cluster must use the same value.
    */
   readonly seenRequestsMax?: number;
 }
 
-export const SNAPSHOT_VERSION = 1;
+/** Version 2 adds the module sections; a version 1 snapshot (no modules) is still read. */
+export const SNAPSHOT_VERSION = 2;
 /** Domain-separation tag of the state hash. */
 export const STATE_HASH_TAG = 'omega/machine-state/v1';
 
@@ -66,11 +83,29 @@ export class ReplicatedMachine {
   /** floor(notAfterMs / 1000) → keys: lets a block prune expired ids without scanning the whole set. */
   private readonly expiry = new Map<number, string[]>();
 
-  private constructor(private readonly config: MachineConfig) {}
+  private readonly init: ModuleInit;
+  private readonly memberByKey = new Map<string, number>();
+  private modules: { readonly name: string; readonly module: MachineModule }[] = [];
+  private handlers = new Map<number, OperationHandler>();
 
-  /** The state before the first block (height 0, time 0, nothing seen). */
+  private constructor(private readonly config: MachineConfig) {
+    const committee = config.committee ?? [];
+    this.init = {
+      chainId: config.chainId,
+      committee,
+      f: config.f ?? Math.max(0, Math.floor((committee.length - 1) / 3)),
+    };
+    committee.forEach((key, k) => this.memberByKey.set(String.fromCharCode(...key), k + 1));
+    this.handlers.set(OP_TAGS.ping, (_ctx, body) => body.slice());
+  }
+
+  /** The state before the first block (height 0, time 0, nothing seen, every module at genesis). */
   static genesis(config: MachineConfig): ReplicatedMachine {
-    return new ReplicatedMachine(config);
+    const m = new ReplicatedMachine(config);
+    m.install(
+      (config.modules ?? []).map((factory) => ({ name: factory.name, module: factory.genesis(m.init) })),
+    );
+    return m;
   }
 
   /**
@@ -81,7 +116,7 @@ export class ReplicatedMachine {
     const m = new ReplicatedMachine(config);
     const r = new Reader(snapshot);
     const version = r.u8();
-    if (version !== SNAPSHOT_VERSION)
+    if (version !== SNAPSHOT_VERSION && version !== 1)
       throw new OmegaError('UNSUPPORTED_VERSION', `snapshot version ${version}`);
     const chainId = r.string(MACHINE_LIMITS.chainIdBytesMax);
     if (chainId !== config.chainId) throw new OmegaError('WRONG_CHAIN', 'snapshot is for another chain');
@@ -99,8 +134,53 @@ export class ReplicatedMachine {
       previous = key;
       m.remember(key, notAfterMs);
     });
+    const factories = config.modules ?? [];
+    const sections = new Map<string, Uint8Array>();
+    if (version >= 2) {
+      r.array(MACHINE_LIMITS.modulesMax, (rr) => {
+        const name = rr.string(MACHINE_LIMITS.chainIdBytesMax);
+        if (sections.has(name)) throw new OmegaError('NON_CANONICAL', `snapshot section ${name} repeated`);
+        sections.set(name, rr.bytes(MACHINE_LIMITS.moduleSnapshotBytesMax));
+      });
+    }
     r.end();
+    const installed = factories.map((factory) => {
+      const section = sections.get(factory.name);
+      sections.delete(factory.name);
+      return {
+        name: factory.name,
+        module: section === undefined ? factory.genesis(m.init) : factory.restore(m.init, section),
+      };
+    });
+    if (sections.size > 0) {
+      throw new OmegaError(
+        'INVALID_ENCODING',
+        `snapshot has unknown sections: ${[...sections.keys()].join(', ')}`,
+      );
+    }
+    m.install(installed);
     return m;
+  }
+
+  private readonly directory: ModuleDirectory = { get: (name) => this.module(name) };
+
+  /** The module installed under `name` (from `MachineConfig.modules`), or undefined. */
+  module<M extends MachineModule>(name: string): M | undefined {
+    return this.modules.find((x) => x.name === name)?.module as M | undefined;
+  }
+
+  private install(modules: { readonly name: string; readonly module: MachineModule }[]): void {
+    const names = new Set<string>();
+    for (const { name, module } of modules) {
+      invariant(!names.has(name), `module ${name} installed twice`);
+      names.add(name);
+      for (const [tag, handler] of module.handlers) {
+        invariant(findOperation(tag) !== undefined, `module ${name} handles unknown tag ${tag}`);
+        invariant(!this.handlers.has(tag), `operation tag ${tag} handled twice`);
+        this.handlers.set(tag, handler);
+      }
+    }
+    this.modules = modules;
   }
 
   /** Height of the last applied block (0 before the first). */
@@ -136,6 +216,8 @@ export class ReplicatedMachine {
     this.heightValue = block.height;
     this.timeMsValue = block.timeMs;
     this.prune();
+    const info = { height: block.height, timeMs: block.timeMs, modules: this.directory };
+    for (const { module } of this.modules) module.beginBlock?.(info);
     return block.requests.map((bytes, index) => this.applyRequest(bytes, index));
   }
 
@@ -149,6 +231,8 @@ export class ReplicatedMachine {
       w.fixed(seenKeyBytes(key), PRINCIPAL_BYTES + REQUEST_ID_BYTES);
       w.u64(this.seen.get(key)!);
     }
+    w.u32(this.modules.length);
+    for (const { name, module } of this.modules) w.string(name).bytes(module.snapshot());
     return w.finish();
   }
 
@@ -188,13 +272,23 @@ export class ReplicatedMachine {
 
   private execute(envelope: Envelope): ResultStatus {
     try {
-      const op = operationFor(envelope.operation);
-      const output = op.execute(
+      const spec = findOperation(envelope.operation);
+      const handler = this.handlers.get(envelope.operation);
+      if (spec === undefined || handler === undefined) {
+        throw new OmegaError('UNKNOWN_OPERATION', `operation tag ${envelope.operation} has no handler here`);
+      }
+      const member = this.memberByKey.get(String.fromCharCode(...envelope.principal));
+      if (spec.access === 'committee' && member === undefined) {
+        throw new OmegaError('NOT_COMMITTEE_MEMBER', `${spec.name} may only be sent by a replica`);
+      }
+      const output = handler(
         {
           principal: envelope.principal,
           requestId: envelope.requestId,
           height: this.heightValue,
           timeMs: this.timeMsValue,
+          member,
+          modules: this.directory,
         },
         envelope.body,
       );

@@ -1,61 +1,73 @@
 /**
- * The operation registry: operation tag → deterministic handler. Real operations (registry, escrow,
- * vault, IBE, admin) arrive with later issues; this issue defines the registry and the null operation
- * `ping`, used for health checks and for benchmarking the ordered path without application work.
+ * The operation table: tag → static description (name, body limit, who may send it). The table is static
+ * so that the stateless checks (`checkEnvelope`, the API, the SDK) know every operation without any
+ * replicated state; the handlers that execute operations belong to the machine's modules
+ * (src/core/machine/module.ts), which own the state those operations change.
  *
- * A handler is a pure function of its inputs. It rejects a body by throwing an {@link OmegaError}; the
- * machine turns that into an error result with the error's code (never a crash). Any other exception
- * is a bug and propagates (ARCHITECTURE.md D14: stop rather than continue wrong).
+ * A tag is stable: it is never reused for a different operation. Ranges: 0x00xx machine, 0x01xx
+ * service keys (DKG), 0x02xx registry.
  */
-import { OmegaError } from '../../errors.js';
 import { MACHINE_LIMITS } from './limits.js';
 
-/** What a handler may know about the request being applied. Everything here is replicated. */
-export interface OperationContext {
-  readonly principal: Uint8Array;
-  readonly requestId: Uint8Array;
-  /** Height and time of the block being applied (block time, never a local clock). */
-  readonly height: number;
-  readonly timeMs: number;
-}
+/** Who may send an operation. `committee`: only replicas of the committee (their identity keys). */
+export type OperationAccess = 'anyone' | 'committee';
 
-/** One registered operation. */
-export interface Operation {
+/** The static description of one operation. */
+export interface OperationSpec {
   readonly tag: number;
   readonly name: string;
   /** Largest body this operation accepts (checked statelessly by `checkEnvelope`). */
   readonly bodyBytesMax: number;
-  /** Applies the operation; returns its output bytes (at most `MACHINE_LIMITS.outputBytesMax`). */
-  execute(ctx: OperationContext, body: Uint8Array): Uint8Array;
+  readonly access: OperationAccess;
 }
 
 /** Operation tags. Stable: a tag is never reused for a different operation. */
 export const OP_TAGS = {
   ping: 0x0001,
+  'dkg.epoch-key': 0x0101,
+  'dkg.deal': 0x0102,
+  'dkg.complaint': 0x0103,
+  'frost.commit': 0x0104,
+  'frost.share': 0x0105,
 } as const;
 
 export type OperationName = keyof typeof OP_TAGS;
 
-/** `ping`: echoes its payload. The null operation of the Omega paper's benchmarks (a request ordered and answered, no application work). */
-const ping: Operation = {
-  tag: OP_TAGS.ping,
-  name: 'ping',
-  bodyBytesMax: MACHINE_LIMITS.pingBytesMax,
-  execute: (_ctx, body) => body.slice(),
-};
+const SPECS: readonly OperationSpec[] = [
+  // The null operation of the Omega paper's benchmarks: a request ordered and answered, no application work.
+  { tag: OP_TAGS.ping, name: 'ping', bodyBytesMax: MACHINE_LIMITS.pingBytesMax, access: 'anyone' },
+  // Log-DKG transactions (docs/dkg.md, docs/service-keys.md): posted by replicas only.
+  {
+    tag: OP_TAGS['dkg.epoch-key'],
+    name: 'dkg.epoch-key',
+    bodyBytesMax: MACHINE_LIMITS.dkgBodyBytesMax,
+    access: 'committee',
+  },
+  {
+    tag: OP_TAGS['dkg.deal'],
+    name: 'dkg.deal',
+    bodyBytesMax: MACHINE_LIMITS.dkgBodyBytesMax,
+    access: 'committee',
+  },
+  {
+    tag: OP_TAGS['dkg.complaint'],
+    name: 'dkg.complaint',
+    bodyBytesMax: MACHINE_LIMITS.dkgBodyBytesMax,
+    access: 'committee',
+  },
+  // FROST signing with the certificate key (docs/frost-signing.md): replicas only.
+  { tag: OP_TAGS['frost.commit'], name: 'frost.commit', bodyBytesMax: 2048, access: 'committee' },
+  { tag: OP_TAGS['frost.share'], name: 'frost.share', bodyBytesMax: 64, access: 'committee' },
+];
 
-const REGISTRY: ReadonlyMap<number, Operation> = new Map([[ping.tag, ping]]);
+const TABLE: ReadonlyMap<number, OperationSpec> = new Map(SPECS.map((s) => [s.tag, s]));
 
 /** The operation with this tag, or undefined. */
-export function findOperation(tag: number): Operation | undefined {
-  return REGISTRY.get(tag);
+export function findOperation(tag: number): OperationSpec | undefined {
+  return TABLE.get(tag);
 }
 
-/** The operation with this tag; throws UNKNOWN_OPERATION if none. */
-export function operationFor(tag: number): Operation {
-  const op = REGISTRY.get(tag);
-  if (op === undefined) {
-    throw new OmegaError('UNKNOWN_OPERATION', `operation tag 0x${tag.toString(16).padStart(4, '0')}`);
-  }
-  return op;
+/** Every known operation, by ascending tag. */
+export function allOperations(): readonly OperationSpec[] {
+  return [...TABLE.values()].sort((a, b) => a.tag - b.tag);
 }

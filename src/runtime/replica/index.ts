@@ -10,3 +10,12 @@ export {
   type RunningReplica,
   type StartReplicaOptions,
 } from './replica.js';
+export {
+  REPLIES_CHANNEL,
+  REPLIES_LIMITS,
+  REPLIES_NAMESPACE,
+  ReplyCertifier,
+  type ReplyCertifierOptions,
+  type ReplyTestHooks,
+} from './replies.js';
+export { fixedServiceKey, type ServiceKeySource, type ServiceSigningKey } from './service-key.js';

@@ -1,6 +1,6 @@
 /**
  * Mempool gossip (docs/replica.md, "Mempool gossip"): a replica that admits a client envelope forwards it
- * to every peer on mesh channel 3, so whichever replica proposes next can include it.
+ * to every peer on mesh channel 4, so whichever replica proposes next can include it.
  *
  * Why: a client sends each request to 2f+1 replicas (the SDK default), so before gossip the proposer of a
  * height lacked a given request one time in n, and then the request waited for the next proposer that
@@ -21,8 +21,8 @@ import { CONSENSUS_LIMITS } from '../../core/consensus/index.js';
 import { MACHINE_LIMITS } from '../../core/machine/limits.js';
 import { OmegaError } from '../../errors.js';
 
-/** Mesh channel of forwarded client envelopes (1 = consensus, 2 = block sync). */
-export const MEMPOOL_CHANNEL = 3;
+/** Mesh channel of forwarded client envelopes (1 = consensus, 2 = block sync, 3 = reply partials). */
+export const MEMPOOL_CHANNEL = 4;
 export const GOSSIP_VERSION = 1;
 /** A gossip body is flushed early once it holds this many bytes (well under a mesh frame). */
 const GOSSIP_FLUSH_BYTES = 512 * 1024;

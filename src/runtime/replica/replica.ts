@@ -11,7 +11,13 @@ import type { FastifyInstance } from 'fastify';
 import { createApiServer } from '../../api/server.js';
 import { ReplicaMetrics } from '../../api/metrics.js';
 import { nodeEd25519Signer, nodeEd25519Verify } from '../../api/ed25519.js';
-import type { ClusterInfo, ReplicaNode, ReplicaStatus, SignedReply } from '../../api/node.js';
+import type {
+  ClusterInfo,
+  ReplicaNode,
+  ReplicaStatus,
+  ServiceKeysInfo,
+  SignedReply,
+} from '../../api/node.js';
 import { Reader, Writer } from '../../codec.js';
 import {
   CONSENSUS_LIMITS,
@@ -55,8 +61,26 @@ import { OmegaError, isOmegaError } from '../../errors.js';
 import type { LoadedReplicaConfig } from '../config.js';
 import { loadStoredIdentity, type ReplicaIdentity } from '../identity.js';
 import { SqliteStorage } from '../storage/sqlite.js';
+import { systemRandom } from '../storage/seal.js';
+import type { BlsBackend } from '../../crypto/bls/backend.js';
+import { loadBlsBackend } from '../../crypto/bls/load.js';
+import { SERVICE_KEYS_MODULE, ServiceKeysModule, keyFingerprint } from '../../core/service-keys/module.js';
+import { blsBackendPreferenceFromEnv } from '../crypto-pool.js';
+import { DkgDriver, type DkgProgress } from './service-keys.js';
+import { FrostDriver } from './frost-driver.js';
+import { OwnRequests } from './own-requests.js';
 import { MeshTransport, type MeshLimits } from '../transport/mesh.js';
 import { GossipBatcher, MEMPOOL_CHANNEL, decodeGossip } from './mempool.js';
+import type { ThresholdBlsService } from '../../crypto/bls/service.js';
+import { createBlsPool } from '../crypto-pool.js';
+import {
+  REPLIES_CHANNEL,
+  REPLIES_LIMITS,
+  ReplyCertifier,
+  lazyBlsService,
+  type ReplyTestHooks,
+} from './replies.js';
+import type { ServiceKeySource } from './service-key.js';
 
 /** Mesh channel of proposals, votes and vote bundles. */
 export const CONSENSUS_CHANNEL = 1;
@@ -92,6 +116,18 @@ export interface StartReplicaOptions {
   readonly apiLog?: boolean;
   /** Wall clock for block times; default Date.now (injectable for tests). */
   readonly now?: () => number;
+  /**
+   * The service signing key (docs/replies.md); default the replica's bootstrap DKG. Once a key exists,
+   * every non-empty block's results are threshold-signed and replies carry a certificate; before,
+   * replies are Ed25519-signed only. Tests inject a dealt key here.
+   */
+  readonly serviceKeys?: ServiceKeySource;
+  /** Threshold BLS for reply signing; default a one-worker pool started with the replica (and closed with it). */
+  readonly bls?: ThresholdBlsService;
+  /** How long submit() waits for the block signature before answering uncertified. Default 2,000 ms. */
+  readonly certificateWaitMs?: number;
+  /** Test hooks of the reply certifier (misbehaving partials). Never set in production. */
+  readonly replyHooks?: ReplyTestHooks;
 }
 
 /** A started replica. */
@@ -186,7 +222,9 @@ export async function startReplica(
   try {
     const identity = loadStoredIdentity(storage);
     if (identity === undefined) throw new OmegaError('INVALID_CONFIG', `no identity in ${config.storePath}`);
-    replica = new Replica(config, options, storage, identity);
+    // The DKG checks G2 points on the main loop; the fast backend by default (OMEGA_BLS_BACKEND overrides).
+    const bls = await loadBlsBackend({ prefer: blsBackendPreferenceFromEnv(process.env) });
+    replica = new Replica(config, options, storage, identity, bls);
   } catch (e) {
     storage.close();
     throw e;
@@ -239,6 +277,11 @@ class Replica implements ReplicaNode {
   private heightStartedMs: number;
   private lastDecisionTimeMs: number | null = null;
   private api: FastifyInstance | undefined;
+  /** Threshold-signed replies (docs/replies.md); undefined without a service key source. */
+  private replies: ReplyCertifier | undefined;
+  private ownedBls: ThresholdBlsService | undefined;
+  private readonly dkg: DkgDriver;
+  private readonly frost: FrostDriver;
   private closed = false;
   private failed: unknown;
 
@@ -247,6 +290,7 @@ class Replica implements ReplicaNode {
     private readonly options: StartReplicaOptions,
     private readonly storage: SqliteStorage,
     identity: ReplicaIdentity,
+    bls: BlsBackend,
   ) {
     const cluster = config.cluster;
     this.index = config.replica.index;
@@ -279,7 +323,16 @@ class Replica implements ReplicaNode {
     const committee = makeCommittee(cluster.replicas.map((r) => ({ publicKey: r.publicKey, power: 1 })));
 
     // Rebuild the machine: latest snapshot, then every later block in order (invariant 4).
-    const machineConfig = { chainId: cluster.chainId, verify: nodeEd25519Verify };
+    const machineConfig = {
+      chainId: cluster.chainId,
+      verify: nodeEd25519Verify,
+      committee: cluster.replicas.map((r) => r.publicKey),
+      f: cluster.f,
+      modules: [
+        // DKG windows are part of the transition function: the defaults, the same on every replica.
+        ServiceKeysModule.factory({ backend: bls }),
+      ],
+    };
     const snap = storage.latestSnapshot();
     this.machine =
       snap === undefined
@@ -337,12 +390,115 @@ class Replica implements ReplicaNode {
       },
     });
     this.gossip = new GossipBatcher((body) => this.mesh.broadcast(MEMPOOL_CHANNEL, body));
+    const own = new OwnRequests({
+      chainId: this.chainId,
+      identityPublicKey: identity.publicKey,
+      sign,
+      admit: (envelope) => this.admitOwn(envelope),
+      now: this.now,
+      random: systemRandom,
+    });
+    this.dkg = new DkgDriver({
+      index: this.index,
+      storage,
+      module: () => this.serviceKeysModule(),
+      own,
+      allConnected: () => this.mesh.connectedPeers().length === cluster.replicas.length - 1,
+      random: systemRandom,
+      log: this.log,
+    });
+    this.frost = new FrostDriver({
+      index: this.index,
+      storage,
+      module: () => this.serviceKeysModule(),
+      shares: () => this.dkg.shares(),
+      own,
+      random: systemRandom,
+      log: this.log,
+    });
+  }
+
+  private serviceKeysModule(): ServiceKeysModule {
+    const m = this.machine.module<ServiceKeysModule>(SERVICE_KEYS_MODULE);
+    if (m === undefined) throw new OmegaError('INVALID_CONFIG', 'the machine has no service-keys module');
+    return m;
+  }
+
+  /** The DKG's progress and the service keys (API `GET /v1/service-keys`, `omega status`). */
+  serviceKeys(): ServiceKeysInfo {
+    const p: DkgProgress = this.dkg.progress();
+    const keys = this.serviceKeysModule().keys();
+    const view = (purpose: string, publicKey: Uint8Array) => ({
+      publicKey,
+      fingerprint: keyFingerprint(purpose, publicKey),
+    });
+    return {
+      ...p,
+      epoch: this.serviceKeysModule().session.params.epoch,
+      threshold: this.config.cluster.f,
+      frost: this.frostProgress(),
+      keys:
+        keys === undefined
+          ? null
+          : {
+              qual: keys.result.qual,
+              signing: view('signing', keys.result.signing.publicKey),
+              ibe: view('ibe', keys.result.ibe.publicKey),
+              certificate: view('certificate', keys.result.certificate.publicKey),
+            },
+    };
+  }
+
+  private frostProgress(): ServiceKeysInfo['frost'] {
+    const desk = this.serviceKeysModule().desk;
+    if (desk === undefined) return null;
+    return {
+      queued: this.config.cluster.replicas.map((r) => desk.queued(r.index)),
+      openJobs: desk.openJobs().length,
+    };
+  }
+
+  /** Admits one of this replica's own envelopes (DKG transactions) into its mempool, with no waiter. */
+  private admitOwn(envelope: Uint8Array): void {
+    const key = toHex(envelopeHash(envelope));
+    if (this.mempool.has(key) || this.recent.has(key)) return;
+    const notAfterMs = checkEnvelope(envelope, {
+      chainId: this.chainId,
+      verify: nodeEd25519Verify,
+    }).notAfterMs;
+    this.mempool.set(key, { bytes: envelope, notAfterMs, waiters: new Set() });
+    this.answerPendingValue();
   }
 
   async start(): Promise<RunningReplica> {
+    {
+      // The service signing key comes from the bootstrap DKG (this.dkg) unless a test injects one. The
+      // worker pool warms up in the background (starting a worker and loading mcl-wasm takes seconds on
+      // a loaded machine): the first blocks after the DKG must not wait for it, or their replies would
+      // miss the certificate wait of submit().
+      let bls = this.options.bls;
+      if (bls === undefined) {
+        const pool = lazyBlsService(() => createBlsPool({ size: 1 }));
+        pool.warmUp();
+        bls = this.ownedBls = pool;
+      }
+      this.replies = new ReplyCertifier({
+        index: this.index,
+        chainId: this.chainId,
+        keys: this.options.serviceKeys ?? this.dkg,
+        bls,
+        send: (to, body) => this.sendReplies(to, body),
+        broadcast: (body) => void this.mesh.broadcast(REPLIES_CHANNEL, body),
+        storage: this.storage,
+        log: this.log,
+        ...(this.options.replyHooks ? { hooks: this.options.replyHooks } : {}),
+      });
+    }
     const meshPort = await this.mesh.start();
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
     this.enqueue({ type: 'start' });
+    this.dkg.step();
+    this.frost.step();
     this.api = await createApiServer(this, {
       metrics: this.metrics,
       logger: this.options.apiLog === true ? { level: 'info' } : false,
@@ -373,6 +529,7 @@ class Replica implements ReplicaNode {
       }
     }
     this.mempool.clear();
+    this.replies?.close();
     if (this.api !== undefined) {
       const api = this.api;
       // Keep-alive client connections would hold close() open; give in-flight replies a grace period.
@@ -384,6 +541,7 @@ class Replica implements ReplicaNode {
     await this.mesh.close();
     // A graceful stop keeps the newest consensus record (a crash would lose it, which is also safe).
     if (this.failed === undefined) this.flushWal();
+    await this.ownedBls?.close();
     this.storage.close();
   }
 
@@ -410,7 +568,13 @@ class Replica implements ReplicaNode {
       peers,
       lastDecisionTimeMs: this.lastDecisionTimeMs,
       lagHeights: this.lag(),
-      queues: { mempool: this.mempool.size, events: this.queue.length, syncBuffer: this.syncBuffer.size },
+      queues: {
+        mempool: this.mempool.size,
+        events: this.queue.length,
+        syncBuffer: this.syncBuffer.size,
+        // Blocks signed or awaiting partials but not yet certified (docs/replies.md).
+        ...(this.replies === undefined ? {} : { certifying: this.replies.stats().pending }),
+      },
     };
   }
 
@@ -436,8 +600,9 @@ class Replica implements ReplicaNode {
     // then, so a copy (another client path, or gossip that arrived first) skips the signature check.
     const key = toHex(envelopeHash(envelope));
     const done = this.recent.get(key);
+    if (done !== undefined) return this.answer(done);
     let pending = this.mempool.get(key);
-    if (done === undefined && pending === undefined) {
+    if (pending === undefined) {
       let notAfterMs: number;
       try {
         notAfterMs = checkEnvelope(envelope, { chainId: this.chainId, verify: nodeEd25519Verify }).notAfterMs;
@@ -452,8 +617,6 @@ class Replica implements ReplicaNode {
       this.gossip.add(pending.bytes);
       this.answerPendingValue();
     }
-    if (done !== undefined) return Promise.resolve(this.signed(done));
-    if (pending === undefined) throw new Error('unreachable: admitted above');
     const entry = pending;
     return new Promise<SignedReply>((resolve, reject) => {
       const waiter: Waiter = {
@@ -573,7 +736,10 @@ class Replica implements ReplicaNode {
     const results = this.machine.apply({ height, timeMs: block.header.timeMs, requests: block.requests });
     const every = this.options.snapshotEvery ?? DEFAULTS.snapshotEvery;
     if (height % every === 0) this.storage.putSnapshot(height, this.machine.snapshot());
+    this.replies?.onBlock(height, results);
     for (const result of results) this.reply(result);
+    this.dkg.step();
+    this.frost.step();
     const nowMs = this.now();
     this.metrics.observeDecision({
       rounds: this.state.round + 1,
@@ -597,10 +763,30 @@ class Replica implements ReplicaNode {
     const pending = this.mempool.get(key);
     if (pending === undefined) return;
     this.mempool.delete(key);
-    const first = this.signed(this.recent.get(key)!);
+    const first = this.answer(this.recent.get(key)!);
     for (const w of pending.waiters) {
       clearTimeout(w.timer);
-      w.resolve(first);
+      void first.then(
+        (r) => w.resolve(r),
+        (e: unknown) => w.reject(e instanceof OmegaError ? e : new OmegaError('INTERNAL', String(e))),
+      );
+    }
+  }
+
+  /** This replica's signed reply, with the block certificate when it comes within certificateWaitMs. */
+  private async answer(resultBytes: Uint8Array): Promise<SignedReply> {
+    const signed = this.signed(resultBytes);
+    const wait = this.options.certificateWaitMs ?? REPLIES_LIMITS.certificateWaitMs;
+    const certificate = await this.replies?.certificateFor(resultBytes, wait);
+    return certificate === undefined ? signed : { ...signed, certificate };
+  }
+
+  private sendReplies(to: number, body: Uint8Array): void {
+    try {
+      this.mesh.send(to, REPLIES_CHANNEL, body);
+    } catch (e) {
+      // A full queue or a closed mesh loses one optimisation message, nothing else.
+      if (!isOmegaError(e)) throw e;
     }
   }
 
@@ -654,6 +840,10 @@ class Replica implements ReplicaNode {
   private onMeshMessage(from: number, channel: number, body: Uint8Array): void {
     if (channel === MEMPOOL_CHANNEL) {
       this.onGossip(body);
+      return;
+    }
+    if (channel === REPLIES_CHANNEL) {
+      this.replies?.onMessage(from, body);
       return;
     }
     // A body that does not decode throws an OmegaError: the mesh disconnects and reports the peer.

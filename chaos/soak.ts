@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- [--minutes M] [--concurrency C] [--sample-s S] [--seed X]`: sustained load on a
+ * `npm run soak -- [--minutes M] [--concurrency C] [--sample-s S] [--warmup F] [--seed X]`: sustained load on a
  * 4-replica cluster of real processes (docs/reliability.md, "Soak"). Every S seconds it samples each
  * replica's resident set (/proc/<pid>/status VmRSS) and the latency percentiles of the requests that
  * completed in the window; at the end it fits the RSS slope after warm-up and says whether memory stayed
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'sample-s': { type: 'string', default: '10' },
     seed: { type: 'string', default: 'soak-1' },
+    /** Fraction of the samples treated as warm-up (bounded caches filling) before the slope is fitted. */
+    warmup: { type: 'string', default: '0.3' },
     dir: { type: 'string' },
   },
   strict: true,
@@ -128,7 +130,10 @@ try {
   })();
   await Promise.all([...loops, sampler]);
   const verdicts = [1, 2, 3, 4].map((i) =>
-    memoryFlat(samples.map((s) => ({ tMin: s.tMin, rssMiB: s.rss[i - 1]! }))),
+    memoryFlat(
+      samples.map((s) => ({ tMin: s.tMin, rssMiB: s.rss[i - 1]! })),
+      { warmupFraction: Number(values.warmup) },
+    ),
   );
   await cluster.stopAll();
   const logs = new Map<number, DecidedLog>();

@@ -13,14 +13,17 @@
  * default 20000).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { OmegaClient } from '../../src/sdk/index.js';
 import { loadClientFile } from '../../src/runtime/config.js';
+import { etcdPut, findEtcd, startEtcd } from './etcd.js';
 
 const LEVEL_MS = Number(process.env.BENCH_CLUSTER_MS ?? 5_000);
 const LEVEL_MAX = Number(process.env.BENCH_CLUSTER_MAX ?? 20_000);
@@ -54,9 +57,15 @@ interface LevelResult {
   seconds: number;
   p50: number;
   p99: number;
+  /** Distinct heights the ok requests were decided at (batching: ok / heights requests per block). */
+  heights: number;
 }
 
-async function drive(concurrency: number, op: () => Promise<boolean>): Promise<LevelResult> {
+/** An op's outcome: false = not ok; true or a height = ok (the height, when known, counts blocks). */
+type OpResult = boolean | number;
+
+async function drive(concurrency: number, op: () => Promise<OpResult>): Promise<LevelResult> {
+  const heights = new Set<number>();
   const latencies: number[] = [];
   let notOk = 0;
   let issued = 0;
@@ -67,20 +76,41 @@ async function drive(concurrency: number, op: () => Promise<boolean>): Promise<L
       while (performance.now() < deadline && issued < LEVEL_MAX) {
         issued++;
         const t0 = performance.now();
-        if (await op()) latencies.push(performance.now() - t0);
-        else notOk++;
+        const r = await op();
+        if (r === false) notOk++;
+        else {
+          latencies.push(performance.now() - t0);
+          if (typeof r === 'number') heights.add(r);
+        }
       }
     }),
   );
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { concurrency, ok: latencies.length, notOk, seconds, p50: q(0.5), p99: q(0.99) };
+  return {
+    concurrency,
+    ok: latencies.length,
+    notOk,
+    seconds,
+    p50: q(0.5),
+    p99: q(0.99),
+    heights: heights.size,
+  };
 }
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
-async function main(): Promise<void> {
+interface OmegaDev {
+  readonly client: OmegaClient;
+  readonly healthz: string;
+  /** Process ids of the replica processes (for CPU accounting). */
+  readonly pids: readonly number[];
+  stop(): Promise<void>;
+}
+
+/** `omega dev` with N replica processes on free ports in a temporary directory. */
+async function startOmega(): Promise<OmegaDev> {
   const dir = mkdtempSync(join(tmpdir(), 'omega-bench-cluster-'));
   const apiBase = await freeBase(N);
   const meshBase = await freeBase(N, [apiBase]);
@@ -93,46 +123,179 @@ async function main(): Promise<void> {
   dev.stderr.on('data', (d: Buffer) => {
     log = (log + d.toString()).slice(-20_000);
   });
+  const stop = async () => {
+    dev.kill('SIGINT');
+    const code = await devExit;
+    rmSync(dir, { recursive: true, force: true });
+    if (code !== 0) console.error(`omega dev exited with ${code}:\n${log.slice(-4000)}`);
+  };
   try {
     const ready = await new Promise<string>((res, rej) => {
       createInterface({ input: dev.stdout }).once('line', res);
       void devExit.then((code) => rej(new Error(`omega dev exited (${code}) before ready:\n${log}`)));
     });
-    const { clientFile } = JSON.parse(ready) as { clientFile: string };
+    const { clientFile, replicas } = JSON.parse(ready) as {
+      clientFile: string;
+      replicas: { pid: number | null }[];
+    };
     const cluster = loadClientFile(clientFile);
     const client = new OmegaClient({
       cluster,
       secretKey: OmegaClient.generateSecretKey(),
       timeoutMs: 30_000,
     });
-    const healthz = `${cluster.replicas[0]!.url}/healthz`;
-    // Warm up both paths (JIT, connections) before measuring.
+    // Warm up (JIT, connections) before measuring.
     for (let i = 0; i < 20; i++) await client.ping();
+    const pids = replicas.flatMap((r) => (r.pid === null ? [] : [r.pid]));
+    return { client, healthz: `${cluster.replicas[0]!.url}/healthz`, pids, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/**
+ * CPU time (user + system, ms) the processes used so far, from /proc/<pid>/stat (fields 14–15, in clock
+ * ticks of 10 ms); NaN where /proc is not available. CPU per request is the figure a loaded, shared
+ * machine distorts least: throughput there depends on what else runs, CPU per request much less.
+ */
+function cpuMs(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return NaN;
+    }
+  }
+  return total;
+}
+
+/** Runs `level` and returns it with the replicas' and this client's CPU ms per ok request. */
+async function withCpu(
+  pids: readonly number[],
+  level: () => Promise<LevelResult>,
+): Promise<LevelResult & { replicaCpuMs: number; clientCpuMs: number }> {
+  const r0 = cpuMs(pids);
+  const c0 = process.cpuUsage();
+  const r = await level();
+  const c = process.cpuUsage(c0);
+  const ok = Math.max(1, r.ok);
+  return { ...r, replicaCpuMs: (cpuMs(pids) - r0) / ok, clientCpuMs: (c.user + c.system) / 1000 / ok };
+}
+
+/** The write each request carries in both systems: a 16-byte value. */
+const VALUE_BYTES = 16;
+
+async function main(): Promise<void> {
+  const omega = await startOmega();
+  try {
     console.log(
       `\n### Cluster: ordered null requests, ${N} replica processes (omega dev), one client process\n`,
     );
     console.log(`${LEVEL_MS} ms per level, at most ${LEVEL_MAX} requests per level.\n`);
     console.log(
-      '| concurrency | ok req/s | p50 ms | p99 ms | not ok | floor: GET /healthz req/s | floor p50 ms | p50 ratio |',
+      '| concurrency | ok req/s | p50 ms | p99 ms | not ok | requests/block | CPU ms/req: replicas | client | floor: GET /healthz req/s | floor p50 ms | p50 ratio |',
     );
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const c of CONCURRENCY) {
       const floor = await drive(c, async () => {
-        const res = await fetch(healthz);
+        const res = await fetch(omega.healthz);
         await res.arrayBuffer();
         return res.status === 200;
       });
-      const r = await drive(c, async () => (await client.ping()).outcome === 'ok');
+      const r = await withCpu(omega.pids, () =>
+        drive(c, async () => {
+          const o = await omega.client.ping(randomBytes(VALUE_BYTES));
+          return o.outcome === 'ok' ? o.result.height : false;
+        }),
+      );
       console.log(
-        `| ${c} | ${fmt(r.ok / r.seconds)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.notOk} | ${fmt(floor.ok / floor.seconds)} | ${fmt(floor.p50)} | ${fmt(r.p50 / floor.p50)}× |`,
+        `| ${c} | ${fmt(r.ok / r.seconds)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.notOk} | ${fmt(r.ok / Math.max(1, r.heights))} | ${fmt(r.replicaCpuMs)} | ${fmt(r.clientCpuMs)} | ${fmt(floor.ok / floor.seconds)} | ${fmt(floor.p50)} | ${fmt(r.p50 / floor.p50)}× |`,
       );
     }
   } finally {
-    dev.kill('SIGINT');
-    const code = await devExit;
-    rmSync(dir, { recursive: true, force: true });
-    if (code !== 0) console.error(`omega dev exited with ${code}:\n${log.slice(-4000)}`);
+    await omega.stop();
   }
 }
 
-await main();
+/**
+ * `--baseline etcd`: the same write workload (one 16-byte value per request, C concurrent loops, one
+ * client process) against a 3-member etcd cluster, then against the 4-replica Omega cluster, one system
+ * at a time so they never share the CPU. The ratio is Omega's throughput over etcd's (target ≥ 0.5×).
+ */
+async function baselineEtcd(): Promise<void> {
+  const binary = findEtcd();
+  if (binary === undefined) {
+    console.log(
+      'etcd is not installed: skipping the etcd baseline. Install it with `apt-get install -y etcd-server etcd-client` (Debian) and run `npm run bench:cluster -- --baseline etcd` again.',
+    );
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'omega-bench-etcd-'));
+  const etcdResults: LevelResult[] = [];
+  let version = 'etcd';
+  try {
+    const etcd = await startEtcd(binary, dir, await freeBase(6));
+    version = etcd.version;
+    try {
+      let k = 0;
+      for (let i = 0; i < 20; i++)
+        await etcdPut(etcd.endpoints[i % 3]!, `warm/${i}`, randomBytes(VALUE_BYTES));
+      for (const c of CONCURRENCY) {
+        etcdResults.push(
+          await drive(c, () => {
+            const i = k++;
+            return etcdPut(
+              etcd.endpoints[i % etcd.endpoints.length]!,
+              `bench/${c}/${i}`,
+              randomBytes(VALUE_BYTES),
+            );
+          }),
+        );
+      }
+    } finally {
+      await etcd.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const omegaResults: LevelResult[] = [];
+  const omega = await startOmega();
+  try {
+    for (const c of CONCURRENCY) {
+      omegaResults.push(
+        await drive(c, async () => {
+          const o = await omega.client.ping(randomBytes(VALUE_BYTES));
+          return o.outcome === 'ok' ? o.result.height : false;
+        }),
+      );
+    }
+  } finally {
+    await omega.stop();
+  }
+  console.log(
+    `\n### Cluster vs etcd: durable replicated writes, ${VALUE_BYTES}-byte values, one client process\n`,
+  );
+  console.log(
+    `etcd: ${version}, 3 members on loopback, \`POST /v3/kv/put\` round-robin over members. Omega: ${N} replica processes (omega dev), SDK ping accepted on f+1 matching replica signatures. ${LEVEL_MS} ms per level.\n`,
+  );
+  console.log(
+    '| concurrency | etcd req/s | etcd p50 ms | etcd p99 ms | Omega req/s | Omega p50 ms | Omega p99 ms | not ok (etcd/Omega) | Omega / etcd throughput |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  CONCURRENCY.forEach((c, i) => {
+    const e = etcdResults[i]!;
+    const o = omegaResults[i]!;
+    const ratio = o.ok / o.seconds / (e.ok / e.seconds);
+    console.log(
+      `| ${c} | ${fmt(e.ok / e.seconds)} | ${fmt(e.p50)} | ${fmt(e.p99)} | ${fmt(o.ok / o.seconds)} | ${fmt(o.p50)} | ${fmt(o.p99)} | ${e.notOk}/${o.notOk} | ${fmt(ratio)}× ${ratio >= 0.5 ? '✓' : '✗'} ≥ 0.5× |`,
+    );
+  });
+}
+
+const { values } = parseArgs({ options: { baseline: { type: 'string' } }, strict: true });
+if (values.baseline === undefined) await main();
+else if (values.baseline === 'etcd') await baselineEtcd();
+else throw new Error(`unknown baseline ${values.baseline}; known: etcd`);

@@ -86,6 +86,16 @@ export async function createApiServer(
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // Errors fastify raises before routing (a path that is not valid percent-encoding, FST_ERR_BAD_URL;
+    // an unsupported Content-Type charset) would otherwise get fastify's own body, without a stable code.
+    // Found by the HTTP fuzzer (test/chaos/fuzz-http.test.ts).
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const code = classify(error);
+      metrics.observeRejection(code);
+      void reply
+        .code(httpStatusFor(code))
+        .send(errorBody(code, code === 'INTERNAL' ? 'internal error' : messageOf(error)));
+    },
   });
 
   if (options.corsOrigins !== false) {

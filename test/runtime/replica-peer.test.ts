@@ -91,7 +91,10 @@ it('serves verified block sync to a peer, and disconnects and reports a peer tha
     listenPort: cfg4.replica.listen.mesh.port,
     events: {
       message: (from, channel, body) => {
-        if (from === 1) received.push({ channel, message: decodeMessage(body) });
+        // Only the consensus and sync channels carry consensus messages (the others: mempool gossip,
+        // reply signature partials).
+        if (from === 1 && (channel === CONSENSUS_CHANNEL || channel === SYNC_CHANNEL))
+          received.push({ channel, message: decodeMessage(body) });
       },
       peerUp: (p) => up.add(p),
       peerDown: (p) => {

@@ -87,6 +87,7 @@ export function registryModuleFor(cluster: ClusterConfig) {
   });
 }
 import { MeshTransport, type MeshLimits } from '../transport/mesh.js';
+import { GossipBatcher, MEMPOOL_CHANNEL, decodeGossip } from './mempool.js';
 import type { ThresholdBlsService } from '../../crypto/bls/service.js';
 import { createBlsPool } from '../crypto-pool.js';
 import {
@@ -273,9 +274,13 @@ class Replica implements ReplicaNode {
   private ticker: NodeJS.Timeout | undefined;
   private timers: { at: number; timeout: Timeout }[] = [];
   private readonly mempool = new Map<string, PendingEnvelope>();
+  /** Forwards client-admitted envelopes to peers (mempool.ts). */
+  private readonly gossip: GossipBatcher;
   /** Envelope hash → result bytes of recent decisions (signed when served, so unread ones cost nothing). */
   private readonly recent = new Map<string, Uint8Array>();
   private readonly syncBuffer = new Map<number, DecidedBlock>();
+  /** The latest `persist` record not yet written (execute: written before the next send or decide). */
+  private pendingWal: Parameters<typeof encodeWal>[0] | undefined;
   private readonly syncServedMs = new Map<number, number>();
   /** A get-value held back while the mempool is empty, answered by the first admission or the deadline. */
   private pendingValue:
@@ -405,6 +410,7 @@ class Replica implements ReplicaNode {
           this.log.warn('peer misbehaviour', { peer: r.peer, code: r.code, detail: r.message }),
       },
     });
+    this.gossip = new GossipBatcher((body) => this.mesh.broadcast(MEMPOOL_CHANNEL, body));
     const own = new OwnRequests({
       chainId: this.chainId,
       identityPublicKey: identity.publicKey,
@@ -552,6 +558,7 @@ class Replica implements ReplicaNode {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.gossip.close();
     if (this.ticker !== undefined) clearInterval(this.ticker);
     // Answer every waiting submission first, so in-flight HTTP requests complete before the API closes.
     for (const p of this.mempool.values()) {
@@ -571,6 +578,8 @@ class Replica implements ReplicaNode {
       clearTimeout(force);
     }
     await this.mesh.close();
+    // A graceful stop keeps the newest consensus record (a crash would lose it, which is also safe).
+    if (this.failed === undefined) this.flushWal();
     await this.ownedBls?.close();
     this.storage.close();
   }
@@ -626,22 +635,25 @@ class Replica implements ReplicaNode {
     if (this.closed || this.failed !== undefined) {
       return Promise.reject(new OmegaError('NOT_READY', 'the replica is not running'));
     }
-    let notAfterMs: number;
-    try {
-      notAfterMs = checkEnvelope(envelope, { chainId: this.chainId, verify: nodeEd25519Verify }).notAfterMs;
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
+    // The hash names the exact bytes: an envelope already admitted or decided here passed checkEnvelope
+    // then, so a copy (another client path, or gossip that arrived first) skips the signature check.
     const key = toHex(envelopeHash(envelope));
     const done = this.recent.get(key);
     if (done !== undefined) return this.answer(done);
     let pending = this.mempool.get(key);
     if (pending === undefined) {
+      let notAfterMs: number;
+      try {
+        notAfterMs = checkEnvelope(envelope, { chainId: this.chainId, verify: nodeEd25519Verify }).notAfterMs;
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
       if (this.mempool.size >= (this.options.mempoolMax ?? DEFAULTS.mempoolMax)) {
         return Promise.reject(new OmegaError('OVERLOADED', 'the mempool is full'));
       }
       pending = { bytes: Uint8Array.from(envelope), notAfterMs, waiters: new Set() };
       this.mempool.set(key, pending);
+      this.gossip.add(pending.bytes);
       this.answerPendingValue();
     }
     const entry = pending;
@@ -691,12 +703,17 @@ class Replica implements ReplicaNode {
   }
 
   private execute(effect: Effect): void {
+    // A persist only has to be durable before anything that depends on it leaves the process or is
+    // decided (docs/consensus.md §3): hold it until the next send, broadcast or decide, so a run of steps
+    // that persist without sending (e.g. `committed` then the proposer's `value`) costs one fsync.
+    if (effect.type === 'persist') {
+      this.pendingWal = effect.record;
+      return;
+    }
+    if (effect.type === 'decide' || effect.type === 'broadcast' || effect.type === 'send') this.flushWal();
     switch (effect.type) {
       case 'decide':
         this.decide(effect.block, effect.certificate);
-        return;
-      case 'persist':
-        this.storage.putConsensusState(encodeWal(effect.record));
         return;
       case 'broadcast':
         this.mesh.broadcast(channelOf(effect.message), encodeMessage(effect.message));
@@ -741,6 +758,14 @@ class Replica implements ReplicaNode {
         });
         return;
     }
+  }
+
+  /** Writes the held-back consensus record, if any (see execute). */
+  private flushWal(): void {
+    const record = this.pendingWal;
+    if (record === undefined) return;
+    this.pendingWal = undefined;
+    this.storage.putConsensusState(encodeWal(record));
   }
 
   /** Decide: durable in the block store, applied to the machine, replies resolved, then `committed`. */
@@ -853,6 +878,10 @@ class Replica implements ReplicaNode {
   // ── mesh ──────────────────────────────────────────────────────────────────────────────────────────
 
   private onMeshMessage(from: number, channel: number, body: Uint8Array): void {
+    if (channel === MEMPOOL_CHANNEL) {
+      this.onGossip(body);
+      return;
+    }
     if (channel === REPLIES_CHANNEL) {
       this.replies?.onMessage(from, body);
       return;
@@ -875,6 +904,25 @@ class Replica implements ReplicaNode {
         this.noteHeight(from, message);
         this.enqueue({ type: 'message', message });
     }
+  }
+
+  /**
+   * Envelopes a peer admitted (mempool.ts): the same stateless check as the API; a failing one means the
+   * peer is faulty, and the throw gets it disconnected and reported by the mesh. A full mempool drops
+   * forwarded envelopes silently (their clients asked other replicas too).
+   */
+  private onGossip(body: Uint8Array): void {
+    if (this.closed || this.failed !== undefined) return;
+    let admitted = false;
+    for (const bytes of decodeGossip(body)) {
+      const key = toHex(envelopeHash(bytes));
+      if (this.recent.has(key) || this.mempool.has(key)) continue;
+      if (this.mempool.size >= (this.options.mempoolMax ?? DEFAULTS.mempoolMax)) break;
+      const { notAfterMs } = checkEnvelope(bytes, { chainId: this.chainId, verify: nodeEd25519Verify });
+      this.mempool.set(key, { bytes: Uint8Array.from(bytes), notAfterMs, waiters: new Set() });
+      admitted = true;
+    }
+    if (admitted) this.answerPendingValue();
   }
 
   private noteHeight(from: number, message: ConsensusMessage): void {

@@ -473,6 +473,10 @@ export class MeshTransport {
   private track(socket: tls.TLSSocket, outbound: boolean): Connection {
     const conn = new Connection(socket, outbound, this.limits.frameBytesMax);
     this.connections.add(conn);
+    // Consensus traffic is small messages that wait on each other (proposal → votes → votes): Nagle's
+    // algorithm would hold a vote back until the previous segment is ACKed, and with delayed ACKs that
+    // is up to 40 ms per hop (RFC 896; RFC 1122 §4.2.3.2). The flush path already corks per burst.
+    socket.setNoDelay(true);
     conn.helloTimer = setTimeout(() => {
       this.drop(
         conn,

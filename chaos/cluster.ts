@@ -17,7 +17,6 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeEd25519Verify } from '../src/api/ed25519.js';
@@ -30,6 +29,7 @@ import { SqliteStorage } from '../src/runtime/storage/sqlite.js';
 import { OmegaClient } from '../src/sdk/index.js';
 import type { DecidedBlockSummary, DecidedLog } from './checkers.js';
 import { LinkProxy } from './proxy.js';
+import { freePortBase } from '../test/runtime/replica-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../src/runtime/replica/main.ts', import.meta.url));
 
@@ -51,25 +51,6 @@ interface Running {
   readonly exited: Promise<number | string>;
   readonly stderr: string[];
   paused: boolean;
-}
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base port with base .. base+count−1 free now (createCluster needs fixed ports in cluster.json). */
-export async function freePortBase(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
-    if (ok) return base;
-  }
-  throw new Error('no free port range');
 }
 
 export class ChaosCluster {

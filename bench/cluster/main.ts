@@ -9,6 +9,9 @@
  * concurrency, measured in the same run: the ratio is what ordering, signing and f+1 voting cost on top
  * of one HTTP exchange.
  *
+ * `--registry` measures the registry's operations instead (bench/cluster/registry.ts); `--baseline etcd`
+ * compares the write path with etcd.
+ *
  * Environment: BENCH_CLUSTER_MS (time per level, default 5000), BENCH_CLUSTER_MAX (requests per level,
  * default 20000).
  */
@@ -24,6 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { OmegaClient } from '../../src/sdk/index.js';
 import { loadClientFile } from '../../src/runtime/config.js';
 import { etcdPut, findEtcd, startEtcd } from './etcd.js';
+import { registryBench } from './registry.js';
 
 const LEVEL_MS = Number(process.env.BENCH_CLUSTER_MS ?? 5_000);
 const LEVEL_MAX = Number(process.env.BENCH_CLUSTER_MAX ?? 20_000);
@@ -103,6 +107,9 @@ const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x
 
 interface OmegaDev {
   readonly client: OmegaClient;
+  /** The cluster directory (client file, admin keys). */
+  readonly dir: string;
+  readonly chainId: string;
   readonly healthz: string;
   /** Process ids of the replica processes (for CPU accounting). */
   readonly pids: readonly number[];
@@ -147,7 +154,14 @@ async function startOmega(): Promise<OmegaDev> {
     // Warm up (JIT, connections) before measuring.
     for (let i = 0; i < 20; i++) await client.ping();
     const pids = replicas.flatMap((r) => (r.pid === null ? [] : [r.pid]));
-    return { client, healthz: `${cluster.replicas[0]!.url}/healthz`, pids, stop };
+    return {
+      client,
+      dir,
+      chainId: cluster.chainId,
+      healthz: `${cluster.replicas[0]!.url}/healthz`,
+      pids,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;
@@ -295,7 +309,19 @@ async function baselineEtcd(): Promise<void> {
   });
 }
 
-const { values } = parseArgs({ options: { baseline: { type: 'string' } }, strict: true });
-if (values.baseline === undefined) await main();
+const { values } = parseArgs({
+  options: { baseline: { type: 'string' }, registry: { type: 'boolean' } },
+  strict: true,
+});
+if (values.registry === true) {
+  const omega = await startOmega();
+  try {
+    const principals = Number(process.env.BENCH_REGISTRY_PRINCIPALS ?? 20);
+    await registryBench(omega.client, omega.chainId, omega.dir, { principals, concurrency: 1 });
+    await registryBench(omega.client, omega.chainId, omega.dir, { principals, concurrency: 8 });
+  } finally {
+    await omega.stop();
+  }
+} else if (values.baseline === undefined) await main();
 else if (values.baseline === 'etcd') await baselineEtcd();
 else throw new Error(`unknown baseline ${values.baseline}; known: etcd`);

@@ -5,18 +5,13 @@
  * verify, and every replica's desk names exactly replicas 2 (bad share) and 3 (withheld).
  */
 import { X509Certificate, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromHex } from '../../src/crypto/bytes.js';
-import { deterministicRandom } from '../../src/crypto/rand.js';
 import { parsePublicKey } from '../../src/core/registry/keys.js';
-import { startReplica, type RunningReplica } from '../../src/runtime/replica/index.js';
-import { OmegaClient, RegistryClient, fromBase64url } from '../../src/sdk/index.js';
-import { makeTestCluster, silentLogger, type TestCluster } from '../runtime/replica-helpers.js';
+import type { RunningReplica } from '../../src/runtime/replica/index.js';
+import { fromBase64url } from '../../src/sdk/index.js';
+import type { TestCluster } from '../runtime/replica-helpers.js';
+import { adminSigner, pinnedRegistry, registryCluster, until } from './cluster-helpers.js';
 
-const FAST = { logger: silentLogger, tickMs: 10, meshLimits: { reconnectMaxMs: 500 } } as const;
 let cluster: TestCluster | undefined;
 let replicas: RunningReplica[] = [];
 
@@ -25,57 +20,15 @@ afterAll(async () => {
   cluster?.remove();
 });
 
-async function until<T>(f: () => T | undefined | Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('FROST signers that misbehave on a real cluster', () => {
   it('a corrupting and a withholding signer are excluded and named; certificates are still issued', async () => {
-    cluster = await makeTestCluster(4, 'frost-faults');
     const faults = [undefined, 'corrupt', 'withhold', undefined] as const;
-    replicas = await Promise.all(
-      cluster.configs.map((c, k) =>
-        startReplica(c, { ...FAST, ...(faults[k] === undefined ? {} : { testFrostFault: faults[k] }) }),
-      ),
-    );
-    await until(
-      () => (replicas.every((r) => r.node.isReady() && r.node.serviceKeys().holdsShares) ? true : undefined),
-      60_000,
-    );
-    const cfg = cluster.configs[0]!.cluster;
-    const keys = replicas[0]!.node.serviceKeys().keys!;
-    const random = deterministicRandom('frost-faults');
-    const registry = new RegistryClient(
-      new OmegaClient({
-        cluster: {
-          chainId: cfg.chainId,
-          f: cfg.f,
-          replicas: replicas.map((r) => ({
-            index: r.index,
-            url: r.apiUrl,
-            publicKey: cfg.replicas[r.index - 1]!.publicKey,
-          })),
-          servicePublicKey: keys.signing.publicKey,
-        },
-        secretKey: random(32),
-        random,
-        timeoutMs: 30_000,
-        hedgeMs: 500,
-      }),
-      cfg.chainId,
-    );
-    const admins = [1, 2].map((i) => {
-      const seed = fromHex(
-        readFileSync(join(cluster!.dir, 'cluster', 'admins', `admin-${i}.key`), 'utf8').trim(),
-      );
-      return { publicKey: ed25519.getPublicKey(seed), sign: (m: Uint8Array) => ed25519.sign(m, seed) };
-    });
+    ({ cluster, replicas } = await registryCluster('frost-faults', (i) => {
+      const fault = faults[i - 1];
+      return fault === undefined ? {} : { testFrostFault: fault };
+    }));
+    const registry = pinnedRegistry(cluster, replicas, 'frost-faults');
+    const admins = [1, 2].map((i) => adminSigner(cluster!, i));
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
     const info = parsePublicKey(spki);

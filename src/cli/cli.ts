@@ -31,7 +31,8 @@ import { KEY_TYPES, canSign } from '../core/registry/keys.js';
 import type { AgreedServiceKeys, ServiceKeysRow } from './service-keys.js';
 import { agreedServiceKeys, pin, serviceKeysRows, serviceKeysText } from './service-keys.js';
 import type { PinnedServiceKeys } from '../runtime/config.js';
-import { toHex } from '../crypto/bytes.js';
+import { fromHex, toHex } from '../crypto/bytes.js';
+import type { AdminAction } from '../core/registry/admin.js';
 
 type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
 
@@ -72,6 +73,44 @@ const CLIENT_KEY_OPTION: [OptionSpec, string] = [
   { type: 'string' },
   'client Ed25519 key file, 64 hex digits (default cli-key beside the client file)',
 ];
+const ADMIN_ACTION_OPTIONS: Record<string, [OptionSpec, string]> = {
+  'admin-key': [
+    { type: 'string', multiple: true },
+    'an administrator key file (64 hex digits); repeat k times',
+  ],
+  cluster: CLUSTER_OPTION,
+  'client-key': CLIENT_KEY_OPTION,
+  timeout: TIMEOUT_OPTION(20_000),
+  json: JSON_OPTION,
+};
+
+function adminPublicKey(hex: string): Uint8Array {
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw usage('an administrator public key is 64 lower-case hex digits');
+  return fromHex(hex);
+}
+
+/** Signs `action` with every --admin-key and submits it (k of m). */
+async function adminAction(
+  v: Record<string, string | boolean | (string | boolean)[] | undefined>,
+  io: CliIo,
+  action: AdminAction,
+): Promise<number> {
+  const files = strings(v['admin-key']);
+  if (files.length === 0) throw usage('give at least one --admin-key');
+  const { registry } = registryClient(registryOptions(v, io), io);
+  const signed = registry.signAdminAction(
+    action,
+    files.map((f) => readAdminKey(f, io)),
+  );
+  return report(
+    await registry.admin(signed),
+    io,
+    v.json === true,
+    (r) => `${action.kind} done (audit #${r.auditSeq})`,
+    (r) => ({ kind: action.kind, auditSeq: r.auditSeq }),
+  );
+}
+
 function registryOptions(
   v: Record<string, string | boolean | (string | boolean)[] | undefined>,
   io: CliIo,
@@ -348,6 +387,56 @@ const COMMANDS: Record<string, Command> = {
         ...(max === undefined ? {} : { maxEvents: intOption('max-events', max, 1, 1, 1_000_000) }),
       });
     },
+  },
+  'admin add': {
+    summary: 'k of m administrators add an administrator (its Ed25519 public key, 64 hex digits)',
+    usage:
+      'omega admin add <admin public key hex> --admin-key FILE [--admin-key FILE ...] [--cluster FILE] [--json]',
+    positionals: ['publicKey'],
+    options: ADMIN_ACTION_OPTIONS,
+    run: async (v, io, [publicKey]) =>
+      adminAction(v, io, { kind: 'add-admin', publicKey: adminPublicKey(publicKey!) }),
+  },
+  'admin remove': {
+    summary: 'k of m administrators remove an administrator',
+    usage:
+      'omega admin remove <admin public key hex> --admin-key FILE [--admin-key FILE ...] [--cluster FILE] [--json]',
+    positionals: ['publicKey'],
+    options: ADMIN_ACTION_OPTIONS,
+    run: async (v, io, [publicKey]) =>
+      adminAction(v, io, { kind: 'remove-admin', publicKey: adminPublicKey(publicKey!) }),
+  },
+  'admin set-policy': {
+    summary: 'k of m administrators change the policy: threshold k, certificate and CRL lifetimes',
+    usage:
+      'omega admin set-policy --threshold K --cert-lifetime-ms MS --crl-lifetime-ms MS --admin-key FILE [--admin-key FILE ...] [--cluster FILE] [--json]',
+    options: {
+      threshold: [{ type: 'string' }, 'administrator signatures an action needs (k)'],
+      'cert-lifetime-ms': [{ type: 'string' }, 'lifetime of end-entity certificates (multiple of 2000)'],
+      'crl-lifetime-ms': [{ type: 'string' }, 'lifetime of a CRL (multiple of 1000)'],
+      ...ADMIN_ACTION_OPTIONS,
+    },
+    run: async (v, io) =>
+      adminAction(v, io, {
+        kind: 'set-policy',
+        policy: {
+          adminThreshold: intOption('threshold', required(v.threshold, '--threshold'), 1, 1, 64),
+          certLifetimeMs: intOption(
+            'cert-lifetime-ms',
+            required(v['cert-lifetime-ms'], '--cert-lifetime-ms'),
+            0,
+            1,
+            Number.MAX_SAFE_INTEGER,
+          ),
+          crlLifetimeMs: intOption(
+            'crl-lifetime-ms',
+            required(v['crl-lifetime-ms'], '--crl-lifetime-ms'),
+            0,
+            1,
+            Number.MAX_SAFE_INTEGER,
+          ),
+        },
+      }),
   },
   'admin authorize': {
     summary: 'k of m administrators authorize <principal> to register the key in --key',

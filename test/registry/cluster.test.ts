@@ -276,6 +276,30 @@ describe('registry on a 4-replica cluster', () => {
     );
     expect(kinds[0]).toBe('ca');
     for (const k of ['admin', 'register', 'issue', 'revoke', 'crl']) expect(kinds).toContain(k);
+    // Policy and membership changes need k = 2 administrators too.
+    const policy = await cli(
+      'admin',
+      'set-policy',
+      '--threshold',
+      '2',
+      '--cert-lifetime-ms',
+      '7200000',
+      '--crl-lifetime-ms',
+      '86400000',
+      '--admin-key',
+      admin(1),
+      '--admin-key',
+      admin(3),
+    );
+    expect(policy.code, policy.err).toBe(0);
+    const newcomer = toHex(
+      new Uint8Array(
+        generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' }),
+      ).subarray(12),
+    );
+    const alone = await cli('admin', 'add', newcomer, '--admin-key', admin(1), '--json');
+    expect(alone.code).toBe(1);
+    expect(alone.err).toContain('ADMIN_QUORUM_NOT_MET');
     // Bad input: an unknown key type is a usage error (exit 2), a missing key file a config error (exit 1).
     expect((await cli('key', 'lookup', 'bob', '--type', 'dsa')).code).toBe(2);
     expect((await cli('key', 'register', 'bob', '--key', 'missing.pem')).code).toBe(1);

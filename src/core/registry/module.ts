@@ -129,6 +129,8 @@ export class RegistryModule implements MachineModule {
         break;
       }
     }
+    // The desk's own beginBlock ran before this one: start the new jobs' attempts in this block, not the next.
+    desk.startPending(block.timeMs);
   }
 
   snapshot(): Uint8Array {

@@ -277,6 +277,14 @@ export class FrostDesk {
         this.restart(job);
       }
     }
+    this.startPending(timeMs);
+  }
+
+  /**
+   * Starts an attempt for every pending job that can have one now. Also called by a requester right after
+   * it opened jobs during a block's `beginBlock`, so a new job's attempt starts in that same block.
+   */
+  startPending(timeMs: number): void {
     for (const job of this.jobs.values()) {
       if (job.state === 'pending') this.tryStart(job, timeMs);
     }

@@ -120,6 +120,7 @@ export function subjectName(chainId: string, principal: string): Name {
 /** The block time as a whole-second Date (truncated, never rounded up: notBefore never lies after the block). */
 export function x509Date(ms: number): Date {
   if (!Number.isSafeInteger(ms) || ms < 0) throw new OmegaError('OUT_OF_RANGE', 'time must be ms since 1970');
+  // Not a clock: a Date built from the replicated block time the caller passes (the ASN.1 schema wants a Date).
   const date = new Date(Math.floor(ms / 1000) * 1000);
   if (date.getUTCFullYear() > 9999) throw new OmegaError('OUT_OF_RANGE', 'time beyond year 9999');
   return date;

@@ -24,7 +24,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { OmegaClient } from '../../src/sdk/index.js';
+import { OmegaClient, blsBackendVerify } from '../../src/sdk/index.js';
+import { loadBlsBackend } from '../../src/crypto/bls/index.js';
 import { loadClientFile } from '../../src/runtime/config.js';
 import { etcdPut, findEtcd, startEtcd } from './etcd.js';
 import { registryBench } from './registry.js';
@@ -150,6 +151,8 @@ async function startOmega(): Promise<OmegaDev> {
       cluster,
       secretKey: OmegaClient.generateSecretKey(),
       timeoutMs: 30_000,
+      // Native-speed certificate checks (mcl-wasm), as a Node application would configure the SDK.
+      blsVerify: blsBackendVerify(await loadBlsBackend()),
     });
     // Warm up (JIT, connections) before measuring.
     for (let i = 0; i < 20; i++) await client.ping();

@@ -2,7 +2,7 @@
  * The Omega SDK for Node and browsers: signs requests, talks to several replicas and never trusts one
  * (docs/api.md, "SDK"). Import only from here; it pulls in no `node:` module.
  */
-export { OmegaClient, nobleServiceVerify } from './client.js';
+export { OmegaClient, blsBackendVerify, nobleServiceVerify } from './client.js';
 export { verifyCertifiedReply, decodeCertificate } from '../core/replies/certificate.js';
 export type {
   AcceptedResult,

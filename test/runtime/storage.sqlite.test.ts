@@ -36,7 +36,7 @@ function runChild(
   path: string,
   secret: OperatorSecret,
   ops: BatchOp[],
-  mode: 'during' | 'after',
+  mode: 'during' | 'after' | 'after-deferred',
 ): void {
   if (secret.kind !== 'keyFile') throw new Error('child takes a key file');
   const argsFile = join(dir, `child-${mode}.json`);
@@ -152,6 +152,42 @@ describe('SqliteStorage specifics', () => {
     const t = await open();
     expect(t.scan('bulk')).toEqual([]);
     t.close();
+  });
+
+  it('a deferred-durability batch survives a process crash right after it returns', async () => {
+    const s = await open();
+    s.close();
+    runChild(
+      dir,
+      path,
+      KEY_A,
+      [{ op: 'put', namespace: 'replies', key: Uint8Array.of(7), value: bytesOf('sig') }],
+      'after-deferred',
+    );
+    const t = await open();
+    expect(t.get('replies', Uint8Array.of(7))).toEqual(bytesOf('sig'));
+    t.close();
+  });
+
+  it('a deferred batch skips only its own fsync: the connection is back to synchronous=FULL after it, even when it fails', async () => {
+    const s = await open();
+    const db = (s as unknown as { backend: { db: Database.Database } }).backend.db;
+    const FULL = 2;
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+    s.batch([{ op: 'put', namespace: 'n', key: Uint8Array.of(1), value: bytesOf('v') }], {
+      durability: 'deferred',
+    });
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+    expect(() =>
+      s.batch([{ op: 'appendBlock', height: 5, block: bytesOf('b'), certificate: bytesOf('c') }], {
+        durability: 'deferred',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'BLOCK_HEIGHT_GAP' }) as Error);
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+    expect(() => s.batch([], { durability: 'eventually' as 'sync' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error,
+    );
+    s.close();
   });
 
   it('a full store rejects the write with STORAGE_FULL, applies none of it, and keeps serving', async () => {

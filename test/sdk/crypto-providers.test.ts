@@ -64,7 +64,7 @@ describe('SDK Ed25519 providers', () => {
     vi.stubGlobal('crypto', {
       getRandomValues: real.getRandomValues.bind(real),
       subtle: {
-        importKey: (...args: Parameters<SubtleCrypto['importKey']>) => real.subtle.importKey(...args),
+        importKey: real.subtle.importKey.bind(real.subtle),
         sign: () => Promise.resolve(new Uint8Array(64).buffer),
       },
     });

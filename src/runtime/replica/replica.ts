@@ -10,7 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createApiServer } from '../../api/server.js';
 import { ReplicaMetrics } from '../../api/metrics.js';
-import { nodeEd25519Signer, nodeEd25519Verify } from '../../api/ed25519.js';
+import { memoizedEd25519Verify, nodeEd25519Signer, nodeEd25519Verify } from '../../api/ed25519.js';
 import type {
   ClusterInfo,
   ReplicaNode,
@@ -264,6 +264,11 @@ class Replica implements ReplicaNode {
   private readonly now: () => number;
   private readonly signReply: (message: Uint8Array) => Uint8Array;
   private readonly metrics = new ReplicaMetrics({ processMetrics: false });
+  /**
+   * Envelope signatures (API, mempool, gossip, apply) share one memo of successful checks, so a request
+   * costs one native verification per replica instead of up to four (src/api/ed25519.ts).
+   */
+  private readonly verifyEnvelope = memoizedEd25519Verify();
   private readonly mesh: MeshTransport;
   private readonly indexByKey = new Map<string, number>();
   private machine: ReplicatedMachine;
@@ -344,7 +349,7 @@ class Replica implements ReplicaNode {
     // Rebuild the machine: latest snapshot, then every later block in order (invariant 4).
     const machineConfig = {
       chainId: cluster.chainId,
-      verify: nodeEd25519Verify,
+      verify: this.verifyEnvelope,
       committee: cluster.replicas.map((r) => r.publicKey),
       f: cluster.f,
       modules: [
@@ -503,7 +508,7 @@ class Replica implements ReplicaNode {
     if (this.mempool.has(key) || this.recent.has(key)) return;
     const notAfterMs = checkEnvelope(envelope, {
       chainId: this.chainId,
-      verify: nodeEd25519Verify,
+      verify: this.verifyEnvelope,
     }).notAfterMs;
     this.mempool.set(key, { bytes: envelope, notAfterMs, waiters: new Set() });
     this.answerPendingValue();
@@ -540,6 +545,7 @@ class Replica implements ReplicaNode {
     this.frost.step();
     this.api = await createApiServer(this, {
       metrics: this.metrics,
+      verify: this.verifyEnvelope,
       logger: this.options.apiLog === true ? { level: 'info' } : false,
     });
     const listen = this.config.replica.listen.api;
@@ -644,7 +650,10 @@ class Replica implements ReplicaNode {
     if (pending === undefined) {
       let notAfterMs: number;
       try {
-        notAfterMs = checkEnvelope(envelope, { chainId: this.chainId, verify: nodeEd25519Verify }).notAfterMs;
+        notAfterMs = checkEnvelope(envelope, {
+          chainId: this.chainId,
+          verify: this.verifyEnvelope,
+        }).notAfterMs;
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
@@ -918,7 +927,7 @@ class Replica implements ReplicaNode {
       const key = toHex(envelopeHash(bytes));
       if (this.recent.has(key) || this.mempool.has(key)) continue;
       if (this.mempool.size >= (this.options.mempoolMax ?? DEFAULTS.mempoolMax)) break;
-      const { notAfterMs } = checkEnvelope(bytes, { chainId: this.chainId, verify: nodeEd25519Verify });
+      const { notAfterMs } = checkEnvelope(bytes, { chainId: this.chainId, verify: this.verifyEnvelope });
       this.mempool.set(key, { bytes: Uint8Array.from(bytes), notAfterMs, waiters: new Set() });
       admitted = true;
     }

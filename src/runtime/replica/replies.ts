@@ -420,7 +420,10 @@ export class ReplyCertifier {
       });
     }
     try {
-      this.o.storage.batch(ops);
+      // Deferred durability: a block signature can be rebuilt (partials, or a peer's combined signature)
+      // and nothing signed depends on it, so it rides on the next synced commit instead of costing an
+      // fsync per block (docs/storage.md "Durability").
+      this.o.storage.batch(ops, { durability: 'deferred' });
     } catch (e) {
       // Certificates are an availability feature: losing one on disk must not stop the replica.
       this.o.log.error('replies: storing a block signature failed', {

@@ -1,6 +1,7 @@
 /** The replica's storage layer (docs/storage.md): one interface, a SQLite and a memory implementation. */
 export type {
   BatchOp,
+  BatchOptions,
   IndexEntry,
   OperatorSecret,
   ScanOptions,

@@ -285,12 +285,15 @@ class SqliteBackend implements StorageBackend {
     };
   }
 
-  transaction<T>(fn: () => T, hooks: StorageHooks): T {
+  transaction<T>(fn: () => T, hooks: StorageHooks, durability: 'sync' | 'deferred' = 'sync'): T {
     const tx = this.db.transaction((): T => {
       const result = fn();
       hooks.beforeCommit?.();
       return result;
     });
+    // In WAL mode `synchronous = NORMAL` commits without syncing the WAL; the next FULL commit syncs every
+    // frame before its own, so a deferred commit is durable once any later synced commit returns.
+    if (durability === 'deferred') this.db.pragma('synchronous = NORMAL');
     try {
       return tx.immediate();
     } catch (e) {
@@ -304,6 +307,8 @@ class SqliteBackend implements StorageBackend {
         throw new OmegaError('STORAGE_IO', 'the storage device failed during a write', { cause: e });
       }
       throw e;
+    } finally {
+      if (durability === 'deferred') this.db.pragma('synchronous = FULL');
     }
   }
 

@@ -11,6 +11,7 @@ import { STORAGE_LIMITS } from '../limits.js';
 import type { Sealer } from './seal.js';
 import type {
   BatchOp,
+  BatchOptions,
   IndexEntry,
   ScanOptions,
   Storage,
@@ -23,9 +24,10 @@ import type {
 export interface StorageBackend {
   /**
    * Runs `fn` as one transaction, calls `hooks.beforeCommit` after it, then commits durably. If `fn` or the
-   * hook throws (or the process dies), nothing of the transaction remains.
+   * hook throws (or the process dies), nothing of the transaction remains. `durability` 'deferred'
+   * skips the fsync of this commit only (Storage.batch).
    */
-  transaction<T>(fn: () => T, hooks: StorageHooks): T;
+  transaction<T>(fn: () => T, hooks: StorageHooks, durability?: 'sync' | 'deferred'): T;
   getConsensusState(): Uint8Array | undefined;
   setConsensusState(state: Uint8Array): void;
   walAppend(entry: Uint8Array): number;
@@ -240,8 +242,12 @@ export class BackedStorage implements Storage {
   }
 
   // ── batch ──────────────────────────────────────────────────────────────────────────────────────
-  batch(ops: readonly BatchOp[]): void {
+  batch(ops: readonly BatchOp[], options: BatchOptions = {}): void {
     this.checkOpen();
+    const durability = options.durability ?? 'sync';
+    if (durability !== 'sync' && durability !== 'deferred') {
+      throw new OmegaError('INVALID_ARGUMENT', "durability must be 'sync' or 'deferred'");
+    }
     if (!isArray(ops)) throw new OmegaError('INVALID_ARGUMENT', 'batch ops must be an array');
     checkCount(ops.length, STORAGE_LIMITS.batchOpsMax, 'batch size');
     // Validate the shape of every op before touching the store, and seal secrets outside the transaction
@@ -252,7 +258,7 @@ export class BackedStorage implements Storage {
       ops.forEach((op, i) => {
         if (this.apply(op, sealed[i])) deletedSecret = true;
       });
-    });
+    }, durability);
     if (deletedSecret) this.backend.afterSecretDelete();
   }
 
@@ -273,8 +279,8 @@ export class BackedStorage implements Storage {
     return this.closed;
   }
 
-  private transaction<T>(fn: () => T): T {
-    return this.backend.transaction(fn, this.hooks);
+  private transaction<T>(fn: () => T, durability: 'sync' | 'deferred' = 'sync'): T {
+    return this.backend.transaction(fn, this.hooks, durability);
   }
 
   private checkOpen(): void {

@@ -79,6 +79,12 @@ export type BatchOp =
   | { readonly op: 'putSecret'; readonly name: string; readonly secret: Uint8Array }
   | { readonly op: 'deleteSecret'; readonly name: string };
 
+/** Options of {@link Storage.batch}. */
+export interface BatchOptions {
+  /** 'sync' (default): durable on return. 'deferred': see {@link Storage.batch}. */
+  readonly durability?: 'sync' | 'deferred';
+}
+
 /**
  * Fault-injection hooks for tests and the simulator. `beforeCommit` runs inside every write transaction
  * after all its writes are staged and before the commit: a test kills the process there (SQLite) or
@@ -156,8 +162,14 @@ export interface Storage {
   secretNames(): string[];
 
   // ── atomicity and lifecycle ───────────────────────────────────────────────────────────────────
-  /** Applies every op in one transaction: all of them, or (on any error or crash) none. */
-  batch(ops: readonly BatchOp[]): void;
+  /**
+   * Applies every op in one transaction: all of them, or (on any error or crash) none. With
+   * `durability: 'deferred'` the commit is not fsync'd: it survives a crash of the process (SQLite: the
+   * WAL frames are in the operating system's cache) and becomes durable against power loss with the next
+   * synced commit (WAL frames are synced in order) — for data that can be rebuilt, never for anything a
+   * signed message depends on.
+   */
+  batch(ops: readonly BatchOp[], options?: BatchOptions): void;
   /** Closes the store; every later call throws STORAGE_CLOSED. Idempotent. */
   close(): void;
 }

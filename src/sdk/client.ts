@@ -77,7 +77,10 @@ export interface ClientOptions {
   readonly secretKey: Uint8Array;
   /** Overall deadline of one request, in ms (default 30,000). After it the outcome is `unknown`. */
   readonly timeoutMs?: number;
-  /** Replicas contacted at once (default 2f+1; 'all' for every replica). More are tried on failure. */
+  /**
+   * Replicas contacted at once (default 2f+1, or f+1 with a pinned service key, where one certified reply
+   * decides; 'all' for every replica). More are tried on failure and every hedgeMs.
+   */
   readonly fanout?: number | 'all';
   /**
    * While undecided, contact one more replica every hedgeMs (default 2,000), so replicas that accept a
@@ -188,7 +191,11 @@ export class OmegaClient {
     const n = options.cluster.replicas.length;
     const f = options.cluster.f;
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.fanout = options.fanout === 'all' ? n : Math.min(n, Math.max(f + 1, options.fanout ?? 2 * f + 1));
+    // With a pinned key one certified reply decides, so f+1 replicas (at least one of them correct)
+    // suffice; counting signatures needs f+1 *matching* ones, so ask 2f+1 and tolerate f silent.
+    const defaultFanout = options.cluster.servicePublicKey === undefined ? 2 * f + 1 : f + 1;
+    this.fanout =
+      options.fanout === 'all' ? n : Math.min(n, Math.max(f + 1, options.fanout ?? defaultFanout));
     this.clockSkewMs = options.clockSkewMs ?? 30_000;
     this.hedgeMs = options.hedgeMs ?? 2_000;
     this.replyBytesMax = options.replyBytesMax ?? 256 * 1024;

@@ -21,6 +21,8 @@ export function findEtcd(): string | undefined {
 export interface EtcdCluster {
   readonly endpoints: readonly string[];
   readonly version: string;
+  /** Process ids of the members (server CPU accounting). */
+  readonly pids: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -105,7 +107,7 @@ export async function startEtcd(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { endpoints, version, stop };
+  return { endpoints, version, stop, pids: procs.flatMap((p) => (p.pid === undefined ? [] : [p.pid])) };
 }
 
 /** One durable write through the JSON gateway; true when etcd acknowledged it with a revision. */

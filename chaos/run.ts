@@ -22,7 +22,7 @@ import {
 } from './checkers.js';
 import { ChaosCluster } from './cluster.js';
 import { HistoryFile } from './history.js';
-import { Nemesis, type FaultKind, type StorageFaultOutcome } from './nemesis.js';
+import { FAULT_KINDS, Nemesis, type FaultKind, type StorageFaultOutcome } from './nemesis.js';
 import { seededRng } from './rng.js';
 import type { Recorder, Workload } from './workload.js';
 
@@ -51,6 +51,8 @@ export interface ChaosReport {
   readonly outcomes: { ok: number; fail: number; unknown: number };
   readonly finalHeights: readonly number[];
   readonly durationMs: number;
+  /** The pinned service keys (hex), when the workload pinned them: what re-checking the history needs. */
+  readonly service?: { readonly signing: string; readonly certificate: string };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -140,7 +142,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     });
 
-    const faults = options.faults ?? ['kill', 'pause', 'partition', 'delay', 'wipe', 'corrupt'];
+    const faults = options.faults ?? FAULT_KINDS;
     const faultEnd = performance.now() + options.durationMs;
     await sleep(1_000);
     while (performance.now() < faultEnd) {
@@ -216,6 +218,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       outcomes,
       finalHeights,
       durationMs: Math.round(performance.now() - start),
+      ...(service !== undefined
+        ? { service: { signing: toHex(service.signing), certificate: toHex(service.certificate) } }
+        : {}),
     };
   } finally {
     await cluster.close();

@@ -41,11 +41,7 @@ it('a registry run under a pause passes every checker, and altered copies of its
 
   const history = readHistory(report.historyPath);
   const oks = history.filter((e): e is Extract<HistoryEvent, { type: 'ok' }> => e.type === 'ok');
-  const invokes = new Map(
-    history
-      .filter((e) => e.type === 'invoke')
-      .map((e) => [e.id, e as Extract<HistoryEvent, { type: 'invoke' }>]),
-  );
+  const invokes = new Map(history.filter((e) => e.type === 'invoke').map((e) => [e.id, e]));
 
   // Every accepted reply is certified; flipping one bit of one certificate is caught.
   const ctx = {

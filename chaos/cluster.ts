@@ -149,7 +149,7 @@ export class ChaosCluster {
    * Starts replica i's process; resolves when it prints its ready line, rejects with its stderr if it
    * exits first (e.g. a wiped store: "no identity …").
    */
-  start(i: number, timeoutMs = 30_000): Promise<void> {
+  start(i: number, timeoutMs = 60_000): Promise<void> {
     if (this.running.has(i)) return Promise.resolve();
     const args = [
       ...(this.options.nodeArgs ?? []),
@@ -176,11 +176,12 @@ export class ChaosCluster {
     });
     return new Promise((resolve, reject) => {
       let out = '';
+      let timedOut = false;
       const timer = setTimeout(() => {
+        // Rejected by the exit below, once the process is gone: a caller that restores the store and
+        // starts the replica again must not find it still registered as running (it would never run).
+        timedOut = true;
         child.kill('SIGKILL');
-        reject(
-          new Error(`replica ${i} did not start within ${timeoutMs} ms: ${stderr.join('').slice(-2000)}`),
-        );
       }, timeoutMs);
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         out += d;
@@ -190,7 +191,8 @@ export class ChaosCluster {
       });
       void exited.then((code) => {
         clearTimeout(timer);
-        reject(new Error(`replica ${i} exited (${code}): ${stderr.join('').slice(-2000)}`));
+        const why = timedOut ? `did not start within ${timeoutMs} ms` : `exited (${code})`;
+        reject(new Error(`replica ${i} ${why}: ${stderr.join('').slice(-2000)}`));
       });
     });
   }

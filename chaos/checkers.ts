@@ -9,6 +9,7 @@
  * locality, which justifies checking each registry key separately.
  */
 import { decodeResult, replySignBytes } from '../src/core/machine/result.js';
+import { verifyCertifiedReply, type BlsVerify } from '../src/core/replies/certificate.js';
 import { fromHex, toHex } from '../src/crypto/bytes.js';
 import { operations, type HistoryEvent, type OpModel, type Operation } from './history.js';
 
@@ -75,6 +76,13 @@ export function checkLogsAgree(logs: ReadonlyMap<number, DecidedLog>): CheckResu
     maxHeight,
     minHeight: minHeight === Infinity ? 0 : minHeight,
   });
+}
+
+/** Envelope hashes executed (not as DUPLICATE_REQUEST no-ops) somewhere in `log`. */
+export function executedEnvelopes(log: DecidedLog): Set<string> {
+  const out = new Set<string>();
+  for (const b of log) for (const r of b.requests) if (!r.duplicate) out.add(r.envelopeHash);
+  return out;
 }
 
 /** The longest of the logs (after checkLogsAgree passed, every other log is a prefix of it). */
@@ -161,15 +169,26 @@ export interface SignatureContext {
   /** Replica index → Ed25519 public key (hex). */
   readonly publicKeys: ReadonlyMap<number, string>;
   readonly verify: (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
+  /**
+   * The pinned service public key, when clients pinned it: then the SDK accepts one certified reply, so
+   * every `ok` must carry a reply certificate that verifies under this key (src/core/replies
+   * `verifyCertifiedReply`, with an independent BLS verifier), besides its replica's own signature.
+   */
+  readonly service?: {
+    readonly publicKey: Uint8Array;
+    readonly verify: BlsVerify;
+  };
 }
 
 /**
- * Every reply the SDK accepted carries f+1 valid signatures of distinct cluster replicas over exactly
+ * Every reply the SDK accepted carries f+1 valid signatures (or, with the service key pinned, a reply
+ * certificate valid under it) of distinct cluster replicas over exactly
  * the result bytes, and those bytes are bound to the op's envelope and the height/index it reported.
  */
 export function checkSignatures(history: readonly HistoryEvent[], ctx: SignatureContext): CheckResult {
   const problems: string[] = [];
   let checked = 0;
+  let certified = 0;
   for (const { invoke, completion } of operations(history)) {
     if (completion.type !== 'ok') continue;
     checked++;
@@ -188,8 +207,28 @@ export function checkSignatures(history: readonly HistoryEvent[], ctx: Signature
       }
       valid.add(s.replicaIndex);
     }
-    if (valid.size < ctx.f + 1)
-      problems.push(`op ${invoke.id}: ${valid.size} valid signatures, need ${ctx.f + 1}`);
+    if (ctx.service === undefined) {
+      if (valid.size < ctx.f + 1)
+        problems.push(`op ${invoke.id}: ${valid.size} valid signatures, need ${ctx.f + 1}`);
+    } else if (completion.certificate === undefined) {
+      problems.push(`op ${invoke.id}: accepted without a service certificate although the key is pinned`);
+    } else {
+      certified++;
+      if (valid.size < 1) problems.push(`op ${invoke.id}: no valid replica signature`);
+      try {
+        verifyCertifiedReply(
+          ctx.service.publicKey,
+          ctx.chainId,
+          fromHex(invoke.envelopeHash),
+          { resultBytes: bytes, certificate: fromHex(completion.certificate) },
+          ctx.service.verify,
+        );
+      } catch (e) {
+        problems.push(
+          `op ${invoke.id}: service certificate does not verify (${e instanceof Error ? e.message : String(e)})`,
+        );
+      }
+    }
     let decoded;
     try {
       decoded = decodeResult(bytes);
@@ -207,7 +246,13 @@ export function checkSignatures(history: readonly HistoryEvent[], ctx: Signature
       );
     }
   }
-  return result('accepted replies carry f+1 valid signatures', problems, { checked });
+  return result(
+    ctx.service === undefined
+      ? 'accepted replies carry f+1 valid signatures'
+      : 'accepted replies carry a valid service certificate',
+    problems,
+    { checked, certified },
+  );
 }
 
 /** A stretch of the run during which more than f replicas were faulty. */
@@ -271,6 +316,14 @@ export function checkNoProgressBeyondF(history: readonly HistoryEvent[], f: numb
 export interface Model<S> {
   readonly init: S;
   step(state: S, op: OpModel): { output: string; state: S };
+  /**
+   * The output of an op that ended in `fail` with `code`, if that failure was a decided result the
+   * model must explain (the op took effect as a no-op at one point of the order); undefined drops the op
+   * (it certainly took no effect). Without this hook every `fail` is dropped.
+   */
+  failOutput?(op: OpModel, code: string): string | undefined;
+  /** True for ops that never change the state (reads): an `unknown` one constrains nothing and is dropped. */
+  readOnly?(op: OpModel): boolean;
   /** A canonical string of a state, for memoising visited configurations. */
   key(state: S): string;
 }
@@ -295,7 +348,8 @@ export interface LinearizationResult {
 /**
  * Is the history linearizable w.r.t. `model`? `ok` ops must take effect once between invoke and return
  * with the observed output; `unknown` ops may take effect once after their invoke, or never; `fail` ops
- * took no effect and are dropped. Depth-first search over which op takes effect next, memoising
+ * took no effect and are dropped, unless `model.failOutput` names the decided error they observed (then
+ * they are ordered like `ok` ops). Depth-first search over which op takes effect next, memoising
  * (set of linearized ops, model state) pairs as in Lowe's JIT-linearization variant of Wing–Gong.
  */
 export function linearizable<S>(
@@ -303,13 +357,20 @@ export function linearizable<S>(
   model: Model<S>,
   budget = 200_000,
 ): LinearizationResult {
+  const observed = (o: Operation): string | undefined =>
+    o.completion.type === 'ok'
+      ? o.completion.output
+      : o.completion.type === 'fail'
+        ? model.failOutput?.(o.invoke.model, o.completion.code)
+        : undefined;
   const items: SearchOp[] = ops
-    .filter((o) => o.completion.type !== 'fail')
+    .filter((o) => o.completion.type !== 'fail' || observed(o) !== undefined)
+    .filter((o) => o.completion.type !== 'unknown' || model.readOnly?.(o.invoke.model) !== true)
     .map((o) => ({
       op: o,
       invokeT: o.invoke.t,
-      returnT: o.completion.type === 'ok' ? o.completion.t : Infinity,
-      output: o.completion.type === 'ok' ? o.completion.output : undefined,
+      returnT: o.completion.type === 'unknown' ? Infinity : o.completion.t,
+      output: observed(o),
     }))
     .sort((a, b) => a.invokeT - b.invokeT);
   const mustCount = items.filter((i) => i.output !== undefined).length;
@@ -350,18 +411,29 @@ class BudgetExceeded extends Error {}
 
 /**
  * Registry linearizability, checked per key (linearizability is local, Herlihy & Wing §3.3): ops whose
- * model has a `key` are grouped by it and each group searched against `model`.
+ * model has a `key` are grouped by it and each group searched against `model`. `decided` (envelope hashes
+ * executed in the final log, {@link executedEnvelopes}) resolves indeterminate ops as Jepsen does by
+ * reading the database afterwards: an `unknown` op whose envelope the stopped cluster never executed
+ * took no effect and is dropped; one that was executed stays unknown (it may have taken effect at any
+ * point after its invoke).
  */
 export function checkLinearizable<S>(
   history: readonly HistoryEvent[],
   model: Model<S>,
   budget?: number,
+  decided?: ReadonlySet<string>,
 ): CheckResult {
   const problems: string[] = [];
   const byKey = new Map<string, Operation[]>();
+  let resolved = 0;
   for (const o of operations(history)) {
     const key = o.invoke.model.key;
     if (key === undefined) continue;
+    if (o.completion.type === 'unknown' && decided !== undefined && !decided.has(o.invoke.envelopeHash)) {
+      // Never executed in the final decided log of a stopped cluster: it took no effect.
+      resolved++;
+      continue;
+    }
     const list = byKey.get(key) ?? [];
     list.push(o);
     byKey.set(key, list);
@@ -373,71 +445,251 @@ export function checkLinearizable<S>(
     if (!r.ok)
       problems.push(`key ${key}: no linearization of ${ops.length} ops${r.note ? ` (${r.note})` : ''}`);
   }
-  return result('registry linearizable', problems, { keys: byKey.size, explored });
+  return result('registry linearizable', problems, {
+    keys: byKey.size,
+    explored,
+    unknownNeverDecided: resolved,
+  });
 }
 
-/** Per-key registry state of {@link registryModel}. */
-export type RegistryKeyState =
-  | { readonly kind: 'absent' }
-  | { readonly kind: 'active'; readonly value: string }
-  | { readonly kind: 'revoked' };
+/** One key of a principal in {@link registryModel}: its name in the workload's key pool and status. */
+export interface ModelKey {
+  readonly name: string;
+  readonly status: 'current' | 'superseded' | 'revoked';
+}
+
+/** Per-principal registry state of {@link registryModel} (one key type: ed25519). */
+export interface RegistryPrincipalState {
+  /** The key name k administrators authorized for the principal, not yet consumed by a registration. */
+  readonly authorized: string | undefined;
+  /** Registered keys in registration order (src/core/registry/registry.ts keeps them so). */
+  readonly keys: readonly ModelKey[];
+}
 
 /**
- * The registry's sequential specification for one key: `register(key, value)` succeeds once on an absent
- * key; `revoke(key)` turns an active key revoked; `lookup(key)` returns the value, `revoked` or `absent`;
- * `issue(key)` succeeds only for an active key. Outputs are the strings the workload records.
+ * Error codes a registry operation returns as its decided result (docs/registry.md "Access rules"): a
+ * `fail` with one of these was ordered and executed as a no-op, so it is an observation the model must
+ * explain (a register refused with KEY_ALREADY_REGISTERED says the key was registered at that point).
+ * Any other failure code (the SDK's pre-ordering rejections) is dropped: it certainly took no effect.
  */
-export const registryModel: Model<RegistryKeyState> = {
-  init: { kind: 'absent' },
+export const REGISTRY_DECIDED_ERRORS: ReadonlySet<string> = new Set([
+  'KEY_REVOKED',
+  'NOT_AUTHORIZED',
+  'KEY_DIGEST_MISMATCH',
+  'KEY_ALREADY_REGISTERED',
+  'UNKNOWN_KEY',
+  'REVOCATION_NOT_AUTHORIZED',
+  'CA_NOT_READY',
+  'BAD_PROOF_OF_POSSESSION',
+  'ADMIN_QUORUM_NOT_MET',
+  'ADMIN_ACTION_REPLAYED',
+]);
+
+/**
+ * The registry's sequential specification for one principal and one key type, as
+ * src/core/registry/registry.ts implements it (docs/registry.md). Ops name a key of the workload's pool
+ * in `value` (`k0`, `k1`, …); the key digests are distinct, so principals are independent and the
+ * history is checked per principal (`key` = principal name).
+ * - `authorize(k)` (a k-of-m admin action): KEY_REVOKED if k was revoked, else k becomes the
+ *   authorized key (replacing an earlier authorization).
+ * - `register(k)`: KEY_REVOKED, NOT_AUTHORIZED (nothing authorized), KEY_DIGEST_MISMATCH (another key
+ *   authorized), KEY_ALREADY_REGISTERED (k registered before, even if superseded), in that order; else
+ *   k becomes current, the previous current key superseded, the authorization consumed.
+ * - `revoke(k)` (signed by k itself): UNKNOWN_KEY if k was never registered, KEY_REVOKED if revoked;
+ *   else k is revoked (permanently, whatever its status) and an authorization of k is dropped.
+ * - `lookup`: `current:k` for the current key (the answer `pending` or `certificate`: which of the two
+ *   depends on the FROST round's timing, not on the order), `revoked:k` when no key is current and the
+ *   newest one is revoked, `unknown` otherwise.
+ * Outputs of decided errors are `error:CODE` ({@link REGISTRY_DECIDED_ERRORS}).
+ *
+ * The model this replaces (an `issue` operation, registration without authorization, "register after
+ * revoke succeeds on an absent key") did not match the registry: issuance happens on the first lookup of
+ * a validity window, registration consumes a k-of-m authorization, and a revoked digest is never
+ * registered again.
+ */
+export const registryModel: Model<RegistryPrincipalState> = {
+  init: { authorized: undefined, keys: [] },
   step(state, op) {
+    const k = op.value ?? '';
+    const err = (code: string) => ({ output: `error:${code}`, state });
+    const entry = state.keys.find((x) => x.name === k);
     switch (op.f) {
+      case 'authorize':
+        if (entry?.status === 'revoked') return err('KEY_REVOKED');
+        return { output: 'ok', state: { ...state, authorized: k } };
       case 'register':
-        return state.kind === 'absent'
-          ? { output: 'ok', state: { kind: 'active', value: op.value ?? '' } }
-          : { output: 'exists', state };
+        if (entry?.status === 'revoked') return err('KEY_REVOKED');
+        if (state.authorized === undefined) return err('NOT_AUTHORIZED');
+        if (state.authorized !== k) return err('KEY_DIGEST_MISMATCH');
+        if (entry !== undefined) return err('KEY_ALREADY_REGISTERED');
+        return {
+          output: 'ok',
+          state: {
+            authorized: undefined,
+            keys: [
+              ...state.keys.map((x) =>
+                x.status === 'current' ? { ...x, status: 'superseded' as const } : x,
+              ),
+              { name: k, status: 'current' },
+            ],
+          },
+        };
       case 'revoke':
-        return state.kind === 'active'
-          ? { output: 'ok', state: { kind: 'revoked' } }
-          : { output: 'not-active', state };
-      case 'lookup':
-        return { output: state.kind === 'active' ? `value:${state.value}` : state.kind, state };
-      case 'issue':
-        return { output: state.kind === 'active' ? 'issued' : 'not-active', state };
+        if (entry === undefined) return err('UNKNOWN_KEY');
+        if (entry.status === 'revoked') return err('KEY_REVOKED');
+        return {
+          output: 'ok',
+          state: {
+            authorized: state.authorized === k ? undefined : state.authorized,
+            keys: state.keys.map((x) => (x.name === k ? { ...x, status: 'revoked' as const } : x)),
+          },
+        };
+      case 'lookup': {
+        const current = state.keys.find((x) => x.status === 'current');
+        if (current !== undefined) return { output: `current:${current.name}`, state };
+        const last = state.keys[state.keys.length - 1];
+        return { output: last?.status === 'revoked' ? `revoked:${last.name}` : 'unknown', state };
+      }
       default:
         throw new Error(`registry model: unknown op ${op.f}`);
     }
   },
-  key: (s) => (s.kind === 'active' ? `a:${s.value}` : s.kind),
+  failOutput: (_op, code) => (REGISTRY_DECIDED_ERRORS.has(code) ? `error:${code}` : undefined),
+  readOnly: (op) => op.f === 'lookup',
+  key: (s) => `${s.authorized ?? '-'}|${s.keys.map((x) => `${x.name}${x.status[0]}`).join(',')}`,
 };
 
+/** The key a registry op's output says is current (`current:k`), if any. */
+function currentKeyOf(output: string): string | undefined {
+  return output.startsWith('current:') ? output.slice('current:'.length) : undefined;
+}
+
 /**
- * No certificate is issued for a key after its revocation was acknowledged: an `issue` op acknowledged
- * with output `issued` and invoked after some `revoke` of that key returned `ok` is a violation.
+ * No certificate is issued for a key after its revocation was acknowledged (docs/registry.md: "a revoked
+ * key is never certified again"). A lookup that answers `current:k` (a certificate, or one being
+ * signed) for a key k whose revocation some client saw acknowledged is a violation when
+ * - the lookup was invoked after that acknowledgement (real time), or
+ * - the lookup was decided at a greater height than the revocation (the log's own order, which needs no
+ *   clock: heights come from the service-signed results).
  */
 export function checkNoIssueAfterRevoke(history: readonly HistoryEvent[]): CheckResult {
   const problems: string[] = [];
-  const revokedAt = new Map<string, number>();
+  const revoked = new Map<string, { t: number; height: number }>();
   const ops = operations(history);
-  for (const { invoke, completion } of ops) {
-    if (invoke.model.f !== 'revoke' || completion.type !== 'ok' || completion.output !== 'ok') continue;
-    const key = invoke.model.key ?? '';
-    revokedAt.set(key, Math.min(revokedAt.get(key) ?? Infinity, completion.t));
+  const id = (o: Operation) => `${o.invoke.model.key ?? ''}/${o.invoke.model.value ?? ''}`;
+  for (const o of ops) {
+    const c = o.completion;
+    if (o.invoke.model.f !== 'revoke' || c.type !== 'ok' || c.output !== 'ok') continue;
+    const prev = revoked.get(id(o));
+    revoked.set(id(o), {
+      t: Math.min(prev?.t ?? Infinity, c.t),
+      height: Math.min(prev?.height ?? Infinity, c.height),
+    });
   }
-  let issued = 0;
+  let certified = 0;
   for (const { invoke, completion } of ops) {
-    if (invoke.model.f !== 'issue' || completion.type !== 'ok' || completion.output !== 'issued') continue;
-    issued++;
-    const at = revokedAt.get(invoke.model.key ?? '');
-    if (at !== undefined && invoke.t > at) {
+    if (invoke.model.f !== 'lookup' || completion.type !== 'ok') continue;
+    const k = currentKeyOf(completion.output);
+    if (k === undefined) continue;
+    certified++;
+    const r = revoked.get(`${invoke.model.key ?? ''}/${k}`);
+    if (r === undefined) continue;
+    if (invoke.t > r.t) {
       problems.push(
-        `op ${invoke.id}: certificate issued for key ${invoke.model.key} after its revocation was acknowledged at ${at} ms`,
+        `op ${invoke.id}: key ${invoke.model.key}/${k} certified after its revocation was acknowledged at ${r.t} ms`,
+      );
+    } else if (completion.height > r.height) {
+      problems.push(
+        `op ${invoke.id}: key ${invoke.model.key}/${k} certified at height ${completion.height}, after its revocation at height ${r.height}`,
       );
     }
   }
   return result('no certificate after acknowledged revocation', problems, {
-    issued,
-    revoked: revokedAt.size,
+    certifiedLookups: certified,
+    revokedKeys: revoked.size,
   });
+}
+
+/** A registry audit entry of the decided log, as the harness reads it from a replayed machine. */
+export interface AuditSummary {
+  readonly seq: number;
+  readonly height: number;
+  readonly kind: string;
+  /** Key digest (hex) of register, revoke and issue entries. */
+  readonly digest?: string;
+}
+
+/**
+ * The same property on the replicated log itself, independent of what clients saw: in the registry's
+ * audit chain (docs/registry.md "Audit log"), no `issue` entry for a digest follows that digest's
+ * `revoke` entry, and no digest is registered again after its revocation.
+ */
+export function checkAuditNoIssueAfterRevoke(audit: readonly AuditSummary[]): CheckResult {
+  const problems: string[] = [];
+  const revokedAt = new Map<string, AuditSummary>();
+  let issues = 0;
+  for (const e of audit) {
+    if (e.digest === undefined) continue;
+    const r = revokedAt.get(e.digest);
+    if (e.kind === 'revoke' && r === undefined) revokedAt.set(e.digest, e);
+    else if (e.kind === 'revoke')
+      problems.push(`audit ${e.seq}: digest ${e.digest.slice(0, 16)}… revoked twice`);
+    if (e.kind === 'issue') issues++;
+    if ((e.kind === 'issue' || e.kind === 'register') && r !== undefined) {
+      problems.push(
+        `audit ${e.seq}: ${e.kind} of digest ${e.digest.slice(0, 16)}… at height ${e.height} after its revocation (audit ${r.seq}, height ${r.height})`,
+      );
+    }
+  }
+  return result('audit log: no issuance after revocation', problems, {
+    entries: audit.length,
+    issues,
+    revocations: revokedAt.size,
+  });
+}
+
+/** What checkIssuedCertificates needs to know: the CA and the workload's keys. */
+export interface IssuedCertificateContext {
+  /** Verifies one certificate as the registry issues it (x509.ts verifyIssuedCertificate under the CA). */
+  readonly verify: (
+    der: Uint8Array,
+    expected: { principal: string; expectedSpki: Uint8Array; notBeforeMs: number; notAfterMs: number },
+  ) => string | undefined;
+}
+
+/**
+ * Every X.509 certificate a lookup returned verifies under the CA (the FROST certificate key), names the
+ * principal asked for, certifies the key the lookup said is current, and has the validity the answer
+ * stated. `verify` returns undefined on success or the reason it failed; the harness passes x509.ts's
+ * verifier and OpenSSL's (node:crypto), so a profile bug in one is not hidden by the other.
+ */
+export function checkIssuedCertificates(
+  history: readonly HistoryEvent[],
+  ctx: IssuedCertificateContext & {
+    readonly spkiOf: (principal: string, key: string) => Uint8Array | undefined;
+  },
+): CheckResult {
+  const problems: string[] = [];
+  let checked = 0;
+  for (const { invoke, completion } of operations(history)) {
+    if (invoke.model.f !== 'lookup' || completion.type !== 'ok' || completion.issued === undefined) continue;
+    checked++;
+    const principal = invoke.model.key ?? '';
+    const k = currentKeyOf(completion.output);
+    const spki = k === undefined ? undefined : ctx.spkiOf(principal, k);
+    if (spki === undefined) {
+      problems.push(`op ${invoke.id}: a certificate came with answer ${completion.output}`);
+      continue;
+    }
+    const why = ctx.verify(fromHex(completion.issued.der), {
+      principal,
+      expectedSpki: spki,
+      notBeforeMs: completion.issued.notBeforeMs,
+      notAfterMs: completion.issued.notAfterMs,
+    });
+    if (why !== undefined) problems.push(`op ${invoke.id}: certificate for ${principal}/${k}: ${why}`);
+  }
+  return result('issued certificates verify under the CA', problems, { checked });
 }
 
 /** `ping` echoes: an acknowledged ping's output is the payload it sent. */

@@ -22,12 +22,20 @@ import { fileURLToPath } from 'node:url';
 import { nodeEd25519Verify } from '../src/api/ed25519.js';
 import { blockHash } from '../src/core/consensus/index.js';
 import { ReplicatedMachine, encodeResult } from '../src/core/machine/index.js';
-import { toHex } from '../src/crypto/bytes.js';
+import { fromHex, toHex } from '../src/crypto/bytes.js';
 import { createCluster, loadReplicaConfig, type LoadedReplicaConfig } from '../src/runtime/config.js';
 import { decodeStoredBlock } from '../src/runtime/replica/replica.js';
 import { SqliteStorage } from '../src/runtime/storage/sqlite.js';
-import { OmegaClient } from '../src/sdk/index.js';
-import type { DecidedBlockSummary, DecidedLog } from './checkers.js';
+import { OmegaClient, fromBase64url, type AdminSigner, type ClientOptions } from '../src/sdk/index.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { envelopeHash } from '../src/core/machine/envelope.js';
+import { decodeAuditEntry } from '../src/core/registry/audit.js';
+import { decodeAuditRecord } from '../src/core/registry/audit-records.js';
+import { REGISTRY_MODULE, type RegistryModule } from '../src/core/registry/module.js';
+import { ServiceKeysModule } from '../src/core/service-keys/module.js';
+import { loadBlsBackend } from '../src/crypto/bls/load.js';
+import { registryModuleFor } from '../src/runtime/replica/replica.js';
+import type { AuditSummary, DecidedBlockSummary, DecidedLog } from './checkers.js';
 import { LinkProxy } from './proxy.js';
 import { freePortBase } from '../test/runtime/replica-helpers.js';
 
@@ -44,6 +52,21 @@ export interface ChaosClusterOptions {
   readonly nodeArgs?: readonly string[];
   /** Seeded randomness for proxy jitter. */
   readonly random: () => number;
+  /**
+   * End-entity certificate lifetime of the registry policy (default 24 h). A short one (≥ 60 s) makes
+   * validity windows (half a lifetime) roll over during a run, so keys are certified again and again.
+   */
+  readonly certLifetimeMs?: number;
+}
+
+/** The service keys a registry client pins, and the registry's CA (docs/service-keys.md, docs/registry.md). */
+export interface PinnedServiceKeys {
+  /** BLS service signing key (96 bytes): reply certificates verify under it. */
+  readonly signing: Uint8Array;
+  /** Ed25519 certificate key (the FROST group key): the CA key of issued certificates. */
+  readonly certificate: Uint8Array;
+  /** The CA certificate (DER) one replica served, self-signed by `certificate`. */
+  readonly caCertificate: Uint8Array;
 }
 
 interface Running {
@@ -86,6 +109,7 @@ export class ChaosCluster {
       meshBasePort: base + n,
       chainId: `omega-chaos-${toHex(Uint8Array.from([Math.floor(options.random() * 256), Math.floor(options.random() * 256)]))}`,
       genesisTimeMs: Date.now() - 60_000,
+      ...(options.certLifetimeMs !== undefined ? { certLifetimeMs: options.certLifetimeMs } : {}),
     });
     const cluster = new ChaosCluster(options, replicaConfigs);
     if (options.proxies !== false) {
@@ -125,7 +149,7 @@ export class ChaosCluster {
    * Starts replica i's process; resolves when it prints its ready line, rejects with its stderr if it
    * exits first (e.g. a wiped store: "no identity …").
    */
-  start(i: number, timeoutMs = 30_000): Promise<void> {
+  start(i: number, timeoutMs = 60_000): Promise<void> {
     if (this.running.has(i)) return Promise.resolve();
     const args = [
       ...(this.options.nodeArgs ?? []),
@@ -152,11 +176,12 @@ export class ChaosCluster {
     });
     return new Promise((resolve, reject) => {
       let out = '';
+      let timedOut = false;
       const timer = setTimeout(() => {
+        // Rejected by the exit below, once the process is gone: a caller that restores the store and
+        // starts the replica again must not find it still registered as running (it would never run).
+        timedOut = true;
         child.kill('SIGKILL');
-        reject(
-          new Error(`replica ${i} did not start within ${timeoutMs} ms: ${stderr.join('').slice(-2000)}`),
-        );
       }, timeoutMs);
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         out += d;
@@ -166,7 +191,8 @@ export class ChaosCluster {
       });
       void exited.then((code) => {
         clearTimeout(timer);
-        reject(new Error(`replica ${i} exited (${code}): ${stderr.join('').slice(-2000)}`));
+        const why = timedOut ? `did not start within ${timeoutMs} ms` : `exited (${code})`;
+        reject(new Error(`replica ${i} ${why}: ${stderr.join('').slice(-2000)}`));
       });
     });
   }
@@ -264,18 +290,79 @@ export class ChaosCluster {
   }
 
   client(secretKey: Uint8Array, timeoutMs: number, random?: (length: number) => Uint8Array): OmegaClient {
+    return new OmegaClient(this.clientOptions(secretKey, timeoutMs, random));
+  }
+
+  /** Options of an SDK client of this cluster; `servicePublicKey` pins the service key. */
+  clientOptions(
+    secretKey: Uint8Array,
+    timeoutMs: number,
+    random?: (length: number) => Uint8Array,
+    servicePublicKey?: Uint8Array,
+  ): ClientOptions {
     const c = this.configs[0]!.cluster;
-    return new OmegaClient({
+    return {
       cluster: {
         chainId: c.chainId,
         f: c.f,
         replicas: c.replicas.map((r) => ({ index: r.index, url: r.apiUrl, publicKey: r.publicKey })),
+        ...(servicePublicKey !== undefined ? { servicePublicKey } : {}),
       },
       secretKey,
       timeoutMs,
       hedgeMs: 1_000,
       ...(random !== undefined ? { random } : {}),
-    });
+    };
+  }
+
+  /**
+   * Waits until f+1 replicas report the same service keys (the bootstrap DKG is done) and a replica
+   * serves the registry's CA certificate (installed the block after the DKG), as `omega service-keys
+   * --pin` would: f+1 agreeing replicas include a correct one.
+   */
+  async waitForServiceKeys(timeoutMs = 120_000): Promise<PinnedServiceKeys> {
+    const until = performance.now() + timeoutMs;
+    const getJson = async (i: number, path: string): Promise<unknown> => {
+      try {
+        const res = await fetch(`${this.apiUrl(i)}${path}`, { signal: AbortSignal.timeout(2_000) });
+        return res.ok ? await res.json() : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    for (;;) {
+      const votes = new Map<string, number>();
+      for (let i = 1; i <= this.n; i++) {
+        const j = (await getJson(i, '/v1/service-keys')) as
+          { keys: { signing: { publicKey: string }; certificate: { publicKey: string } } | null } | undefined;
+        if (j?.keys === undefined || j.keys === null) continue;
+        const id = `${j.keys.signing.publicKey}/${j.keys.certificate.publicKey}`;
+        votes.set(id, (votes.get(id) ?? 0) + 1);
+      }
+      const agreed = [...votes].find(([, v]) => v >= this.f + 1)?.[0];
+      if (agreed !== undefined) {
+        const [signing, certificate] = agreed.split('/') as [string, string];
+        for (let i = 1; i <= this.n; i++) {
+          const pki = (await getJson(i, '/v1/registry/pki')) as { caCertificate: string | null } | undefined;
+          if (typeof pki?.caCertificate === 'string') {
+            return {
+              signing: fromBase64url(signing),
+              certificate: fromBase64url(certificate),
+              caCertificate: fromBase64url(pki.caCertificate),
+            };
+          }
+        }
+      }
+      if (performance.now() > until) throw new Error(`service keys not ready within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Administrator i's signer, from the key file `createCluster` wrote (docs/registry.md "Genesis"). */
+  adminSigner(i: number): AdminSigner {
+    const file = join(this.options.dir, 'cluster', 'admins', `admin-${i}.key`);
+    const seed = fromHex(readFileSync(file, 'utf8').trim());
+    return { publicKey: ed25519.getPublicKey(seed), sign: (m) => ed25519.sign(m, seed) };
   }
 
   publicKeys(): Map<number, string> {
@@ -291,18 +378,36 @@ export class ChaosCluster {
     await Promise.all([...this.proxies.values()].map((p) => p.close()));
   }
 
-  /**
-   * Reads replica i's decided log from its (stopped) store and replays it through a fresh machine, so
-   * every request carries the result the log implies (the checkers compare it with what clients saw).
-   */
+  /** Replica i's decided log, replayed (see {@link readDecided}). */
   async readLog(i: number): Promise<DecidedLog> {
+    return (await this.readDecided(i, true)).log;
+  }
+
+  /**
+   * Reads replica i's decided log from its (stopped) store. With `replay`, the log is also replayed
+   * through a fresh machine with the replicas' own modules (service keys, registry), so every request
+   * carries the result the log implies (the checkers compare it with what clients saw) and the
+   * registry's audit chain is returned; without it only block hashes and envelope hashes are read.
+   */
+  async readDecided(i: number, replay = true): Promise<{ log: DecidedLog; audit: AuditSummary[] }> {
     const cfg = this.configs[i - 1]!;
     const storage = await SqliteStorage.open({
       path: cfg.storePath,
       operatorSecret: { kind: 'keyFile', key: cfg.operatorKey },
     });
     try {
-      const machine = ReplicatedMachine.genesis({ chainId: cfg.cluster.chainId, verify: nodeEd25519Verify });
+      const machine = replay
+        ? ReplicatedMachine.genesis({
+            chainId: cfg.cluster.chainId,
+            verify: nodeEd25519Verify,
+            committee: cfg.cluster.replicas.map((r) => r.publicKey),
+            f: cfg.cluster.f,
+            modules: [
+              ServiceKeysModule.factory({ backend: await loadBlsBackend({ prefer: 'auto' }) }),
+              registryModuleFor(cfg.cluster),
+            ],
+          })
+        : undefined;
       const out: DecidedBlockSummary[] = [];
       const last = storage.lastHeight();
       for (let h = 1; h <= last;) {
@@ -310,7 +415,7 @@ export class ChaosCluster {
         if (batch.length === 0) break;
         for (const s of batch) {
           const { block } = decodeStoredBlock(s.block, s.certificate);
-          const results = machine.apply({
+          const results = machine?.apply({
             height: block.header.height,
             timeMs: block.header.timeMs,
             requests: block.requests,
@@ -318,16 +423,38 @@ export class ChaosCluster {
           out.push({
             height: block.header.height,
             hash: toHex(blockHash(block)),
-            requests: results.map((r) => ({
-              envelopeHash: toHex(r.envelopeHash),
-              resultBytes: toHex(encodeResult(r)),
-              duplicate: !r.status.ok && r.status.code === 'DUPLICATE_REQUEST',
-            })),
+            requests:
+              results?.map((r) => ({
+                envelopeHash: toHex(r.envelopeHash),
+                resultBytes: toHex(encodeResult(r)),
+                duplicate: !r.status.ok && r.status.code === 'DUPLICATE_REQUEST',
+              })) ??
+              block.requests.map((bytes) => ({
+                envelopeHash: toHex(envelopeHash(bytes)),
+                resultBytes: '',
+                duplicate: false,
+              })),
           });
           h = s.height + 1;
         }
       }
-      return out;
+      const registry = machine?.module<RegistryModule>(REGISTRY_MODULE)?.registry;
+      const audit: AuditSummary[] = [];
+      for (let from = 1; registry !== undefined;) {
+        const page = registry.auditEntries(from, 1000);
+        if (page.length === 0) break;
+        for (const bytes of page) {
+          const e = decodeAuditEntry(bytes);
+          const rec = decodeAuditRecord(e);
+          const digest =
+            rec.kind === 'register' || rec.kind === 'revoke' || rec.kind === 'issue'
+              ? toHex(rec.keyDigest)
+              : undefined;
+          audit.push({ seq: e.seq, height: e.height, kind: e.kind, ...(digest ? { digest } : {}) });
+        }
+        from += page.length;
+      }
+      return { log: out, audit };
     } finally {
       storage.close();
     }

@@ -44,6 +44,17 @@ export interface OkEvent {
   readonly index: number;
   readonly resultBytes: string;
   readonly signatures: readonly ReplySignature[];
+  /**
+   * With the service key pinned: the reply certificate (hex, src/core/replies) that made the SDK accept
+   * the result — the service's threshold signature over the result's block, checked again by
+   * checkSignatures.
+   */
+  readonly certificate?: string;
+  /**
+   * A registry lookup that returned an X.509 certificate: its DER (hex) and the validity the answer
+   * stated, checked by checkIssuedCertificates.
+   */
+  readonly issued?: { readonly der: string; readonly notBeforeMs: number; readonly notAfterMs: number };
 }
 
 export interface FailEvent {

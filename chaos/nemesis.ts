@@ -10,8 +10,16 @@ import type { ChaosCluster } from './cluster.js';
 import type { HistoryFile } from './history.js';
 import type { Rng } from './workload.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'delay' | 'wipe' | 'corrupt';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'delay', 'wipe', 'corrupt'];
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'oneway' | 'delay' | 'wipe' | 'corrupt';
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'kill',
+  'pause',
+  'partition',
+  'oneway',
+  'delay',
+  'wipe',
+  'corrupt',
+];
 
 /** What happened when a replica was restarted on a wiped or corrupted store. */
 export interface StorageFaultOutcome {
@@ -89,6 +97,26 @@ export class Nemesis {
         this.down.delete(target);
         this.record('heal', [target]);
         return;
+      case 'oneway': {
+        // Asymmetric partition: the target's messages out (or in) are lost on every link it has, the
+        // other direction still flows. Link "i-j" is dialed by i, so "forward" is i → j.
+        const out = this.rng() < 0.5;
+        this.down.add(target);
+        for (const link of c.linksOf(target)) {
+          const dialer = Number(link.name.split('-')[0]);
+          const targetSends = dialer === target ? 'forward' : 'backward';
+          const other = targetSends === 'forward' ? 'backward' : 'forward';
+          link.setMode({ kind: 'oneway', drop: out ? targetSends : other });
+        }
+        this.record('oneway', [target], {
+          note: out ? 'its messages out are lost' : 'its messages in are lost',
+        });
+        await sleep(holdMs);
+        for (const link of c.linksOf(target)) link.setMode({ kind: 'pass' });
+        this.down.delete(target);
+        this.record('heal', [target]);
+        return;
+      }
       case 'delay': {
         // A slow replica is faulty for the f budget (its votes arrive late), though it stays correct.
         const ms = this.between(20, 150);

@@ -7,7 +7,11 @@
  * - `pass`: bytes forwarded as they come;
  * - `delay`: every chunk held `ms` (± `jitterMs`) before it is forwarded, order kept per direction;
  * - `blackhole` (a partition): existing connections are cut and new ones are accepted but never
- *   connected onward, so the dialer sees a silent peer and times out (PEER_TIMEOUT) as with a dead route.
+ *   connected onward, so the dialer sees a silent peer and times out (PEER_TIMEOUT) as with a dead route;
+ * - `oneway` (an asymmetric partition, message loss in one direction): chunks in one direction are
+ *   dropped while the other direction is forwarded. On an established TLS connection one peer keeps
+ *   hearing the other but not the reverse, until a timeout or a broken record makes the mesh reconnect —
+ *   and a new handshake cannot complete while one direction is lost.
  *
  * The proxy never looks inside TLS: it can delay, cut and withhold a link, not forge or corrupt it — the
  * mesh authenticates its peers, so forging would test TLS, not Omega. Corrupting bytes would only make
@@ -18,7 +22,12 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 export type LinkMode =
   | { readonly kind: 'pass' }
   | { readonly kind: 'delay'; readonly ms: number; readonly jitterMs: number }
-  | { readonly kind: 'blackhole' };
+  | { readonly kind: 'blackhole' }
+  /**
+   * An asymmetric partition: bytes in one direction are swallowed, the other direction flows.
+   * `forward` is dialer → target (the lower index's messages to the higher), `backward` the reverse.
+   */
+  | { readonly kind: 'oneway'; readonly drop: 'forward' | 'backward' };
 
 interface Pair {
   readonly inbound: Socket;
@@ -99,16 +108,17 @@ export class LinkProxy {
     pair.outbound = outbound;
     outbound.on('error', drop);
     outbound.on('close', drop);
-    this.pipe(inbound, outbound);
-    this.pipe(outbound, inbound);
+    this.pipe(inbound, outbound, 'forward');
+    this.pipe(outbound, inbound, 'backward');
   }
 
   /** Forwards `from` → `to` under the mode in force when each chunk arrives; order is kept. */
-  private pipe(from: Socket, to: Socket): void {
+  private pipe(from: Socket, to: Socket, direction: 'forward' | 'backward'): void {
     let releaseAt = 0;
     from.on('data', (chunk: Buffer) => {
       const mode = this.mode;
       if (mode.kind === 'blackhole') return;
+      if (mode.kind === 'oneway' && mode.drop === direction) return;
       this.forwardedChunks++;
       if (mode.kind === 'pass' && releaseAt <= performance.now()) {
         to.write(chunk);

@@ -4,25 +4,27 @@
  * decided logs read from every store, and every checker. Deterministic in everything but the OS
  * scheduler: the seed fixes the fault schedule, the targets, the payloads and the request ids.
  */
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeEd25519Verify } from '../src/api/ed25519.js';
 import { toHex } from '../src/crypto/bytes.js';
-import { deterministicRandom } from '../src/crypto/rand.js';
+import { nobleServiceVerify } from '../src/sdk/index.js';
 import {
   checkAcknowledged,
+  checkAuditNoIssueAfterRevoke,
   checkLogsAgree,
   checkNoProgressBeyondF,
   checkSignatures,
-  longestLog,
+  executedEnvelopes,
   type CheckResult,
   type DecidedLog,
 } from './checkers.js';
 import { ChaosCluster } from './cluster.js';
 import { HistoryFile } from './history.js';
-import { Nemesis, type FaultKind, type StorageFaultOutcome } from './nemesis.js';
+import { FAULT_KINDS, Nemesis, type FaultKind, type StorageFaultOutcome } from './nemesis.js';
 import { seededRng } from './rng.js';
-import type { Workload } from './workload.js';
+import type { Recorder, Workload } from './workload.js';
 
 export interface ChaosOptions {
   readonly seed: string;
@@ -40,6 +42,7 @@ export interface ChaosOptions {
 
 export interface ChaosReport {
   readonly seed: string;
+  readonly workload: string;
   readonly historyPath: string;
   readonly ok: boolean;
   readonly checks: readonly CheckResult[];
@@ -48,6 +51,8 @@ export interface ChaosReport {
   readonly outcomes: { ok: number; fail: number; unknown: number };
   readonly finalHeights: readonly number[];
   readonly durationMs: number;
+  /** The pinned service keys (hex), when the workload pinned them: what re-checking the history needs. */
+  readonly service?: { readonly signing: string; readonly certificate: string };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -65,6 +70,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     n: options.n ?? 4,
     tickMs: 20,
     random: seededRng(`${options.seed}/proxy`),
+    ...(options.workload.certLifetimeMs !== undefined
+      ? { certLifetimeMs: options.workload.certLifetimeMs }
+      : {}),
   });
   const nemesis = new Nemesis(cluster, rng, history, clock, log);
   const outcomes = { ok: 0, fail: 0, unknown: 0 };
@@ -72,35 +80,36 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(Array.from({ length: cluster.n }, (_, i) => cluster.start(i + 1)));
     log(`cluster of ${cluster.n} up in ${options.dir}`);
 
+    // The registry needs the CA, which exists once the bootstrap DKG is done: wait for it and pin the
+    // service key, so every answer a client accepts is a certified reply (docs/replies.md).
+    const service = options.workload.pinServiceKeys ? await cluster.waitForServiceKeys() : undefined;
+    if (service !== undefined) {
+      // The CA certificate is trusted only if it is self-signed by the DKG's certificate key.
+      const ca = new X509Certificate(Buffer.from(service.caCertificate));
+      const caRaw = new Uint8Array(ca.publicKey.export({ type: 'spki', format: 'der' })).subarray(12);
+      if (toHex(caRaw) !== toHex(service.certificate) || !ca.verify(ca.publicKey))
+        throw new Error('the CA certificate is not self-signed by the pinned certificate key');
+      log(`service keys pinned (DKG done, CA installed) after ${Math.round(clock())} ms`);
+    }
+
     // Clients: each its own key and seeded request ids, one request at a time.
     let stopping = false;
     let nextId = 0;
-    const clientCount = options.clients ?? 4;
-    const clients = Array.from({ length: clientCount }, async (_, c) => {
-      const random = deterministicRandom(`${options.seed}/client-${c}`);
-      const client = cluster.client(random(32), 4_000, random);
-      const opRng = seededRng(`${options.seed}/ops-${c}`);
-      for (let seq = 0; !stopping; seq++) {
-        const planned = options.workload.next(opRng, c, seq);
-        const envelope = client.buildEnvelope(planned.operation, planned.body);
+    const recorder: Recorder = {
+      clock,
+      invoke(client, model, envelopeHash) {
         const id = nextId++;
-        history.add({
-          type: 'invoke',
-          id,
-          client: c,
-          t: clock(),
-          model: planned.model,
-          envelopeHash: toHex(envelope.hash),
-        });
-        const o = await client.submitEnvelope(envelope);
-        const t = clock();
+        history.add({ type: 'invoke', id, client, t: clock(), model, envelopeHash: toHex(envelopeHash) });
+        return id;
+      },
+      complete(id, o, t, view = {}) {
         outcomes[o.outcome]++;
         if (o.outcome === 'ok') {
           history.add({
             type: 'ok',
             id,
             t,
-            output: options.workload.output(planned, o.result.output),
+            output: view.output ?? toHex(o.result.output),
             height: o.result.height,
             index: o.result.index,
             resultBytes: toHex(o.result.resultBytes),
@@ -108,17 +117,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
               replicaIndex: s.replicaIndex,
               signature: toHex(s.signature),
             })),
+            ...(o.result.certificate !== undefined ? { certificate: toHex(o.result.certificate) } : {}),
+            ...(view.issued !== undefined ? { issued: view.issued } : {}),
           });
         } else if (o.outcome === 'fail') {
           history.add({ type: 'fail', id, t, code: o.code });
         } else {
           history.add({ type: 'unknown', id, t, reason: o.reason.slice(0, 200) });
-          await sleep(100);
         }
+      },
+    };
+    const workload = options.workload.start({
+      seed: options.seed,
+      cluster,
+      recorder,
+      service,
+      timeoutMs: 4_000,
+    });
+    const clientCount = options.clients ?? 4;
+    const clients = Array.from({ length: clientCount }, async (_, c) => {
+      const client = workload.client(c);
+      while (!stopping) {
+        if ((await client.step()) === 'unknown') await sleep(100);
       }
     });
 
-    const faults = options.faults ?? ['kill', 'pause', 'partition', 'delay', 'wipe', 'corrupt'];
+    const faults = options.faults ?? FAULT_KINDS;
     const faultEnd = performance.now() + options.durationMs;
     await sleep(1_000);
     while (performance.now() < faultEnd) {
@@ -144,22 +168,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await sleep(300);
     }
     await cluster.stopAll();
+    // Hashes of every replica's log; the longest one is replayed through the machine (its results and
+    // the registry's audit chain are what the checkers compare the clients' view with).
     const logs = new Map<number, DecidedLog>();
-    for (let i = 1; i <= cluster.n; i++) logs.set(i, await cluster.readLog(i));
+    for (let i = 1; i <= cluster.n; i++) logs.set(i, (await cluster.readDecided(i, false)).log);
     const finalHeights = [...logs.values()].map((l) => l.length);
+    const longest = [...logs.entries()].reduce((a, b) => (b[1].length > a[1].length ? b : a))[0];
+    const replayed = await cluster.readDecided(longest, true);
 
     const events = history.events;
     const checks: CheckResult[] = [
       checkLogsAgree(logs),
-      checkAcknowledged(events, longestLog(logs)),
+      checkAcknowledged(events, replayed.log),
       checkSignatures(events, {
         chainId: cluster.chainId,
         f: cluster.f,
         publicKeys: cluster.publicKeys(),
         verify: nodeEd25519Verify,
+        ...(service !== undefined
+          ? { service: { publicKey: service.signing, verify: nobleServiceVerify(service.signing) } }
+          : {}),
       }),
       checkNoProgressBeyondF(events, cluster.f),
-      ...options.workload.check(events),
+      checkAuditNoIssueAfterRevoke(replayed.audit),
+      ...workload.check(events, executedEnvelopes(replayed.log)),
       {
         name: 'replicas converge after healing',
         ok: finalHeights.every((h) => h === finalHeights[0]),
@@ -177,6 +209,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ];
     return {
       seed: options.seed,
+      workload: options.workload.name,
       historyPath,
       ok: checks.every((c) => c.ok),
       checks,
@@ -185,6 +218,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       outcomes,
       finalHeights,
       durationMs: Math.round(performance.now() - start),
+      ...(service !== undefined
+        ? { service: { signing: toHex(service.signing), certificate: toHex(service.certificate) } }
+        : {}),
     };
   } finally {
     await cluster.close();
@@ -194,7 +230,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 /** A human-readable summary; on failure it names the seed and the history file that reproduce it. */
 export function formatReport(r: ChaosReport): string {
   const lines = [
-    `chaos seed=${r.seed} ${r.ok ? 'PASSED' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(0)} s`,
+    `chaos workload=${r.workload} seed=${r.seed} ${r.ok ? 'PASSED' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(0)} s`,
     `  outcomes: ok ${r.outcomes.ok}, fail ${r.outcomes.fail}, unknown ${r.outcomes.unknown}; final heights ${r.finalHeights.join(', ')}`,
     `  faults: ${Object.entries(r.faults)
       .map(([k, v]) => `${k}×${v}`)
@@ -205,6 +241,10 @@ export function formatReport(r: ChaosReport): string {
     lines.push(`  [${c.ok ? 'ok' : 'FAIL'}] ${c.name} ${JSON.stringify(c.stats)}`);
     for (const p of c.problems) lines.push(`      ${p}`);
   }
-  if (!r.ok) lines.push(`  reproduce: npm run chaos -- --seed ${r.seed}   history: ${r.historyPath}`);
+  if (!r.ok) {
+    lines.push(
+      `  reproduce: npm run chaos -- --workload ${r.workload} --seed ${r.seed}   history: ${r.historyPath}`,
+    );
+  }
   return lines.join('\n');
 }

@@ -7,7 +7,9 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import {
   checkAcknowledged,
+  checkAuditNoIssueAfterRevoke,
   checkEchoes,
+  checkIssuedCertificates,
   checkLinearizable,
   checkLogsAgree,
   checkNoIssueAfterRevoke,
@@ -222,55 +224,126 @@ describe('checkNoProgressBeyondF', () => {
 });
 
 describe('linearizability (registry model)', () => {
-  const reg = (id: number, t: number, key: string, value: string) =>
-    invoke(id, t, { f: 'register', key, value });
-  const look = (id: number, t: number, key: string) => invoke(id, t, { f: 'lookup', key });
-  const rev = (id: number, t: number, key: string) => invoke(id, t, { f: 'revoke', key });
-  const done = (id: number, t: number, output: string) => ok(id, t, 1, 0, { output });
+  const op = (id: number, t: number, f: string, value?: string, key = 'p') =>
+    invoke(id, t, value === undefined ? { f, key } : { f, key, value });
+  const done = (id: number, t: number, output: string, height = 1) => ok(id, t, height, 0, { output });
+  const failed = (id: number, t: number, code: string): HistoryEvent => ({ type: 'fail', id, t, code });
+  const unknown = (id: number, t: number): HistoryEvent => ({ type: 'unknown', id, t, reason: 'timeout' });
+  // authorize k0, register k0 (both acknowledged): the base of most cases.
+  const base = [op(1, 0, 'authorize', 'k0'), done(1, 1, 'ok'), op(2, 2, 'register', 'k0'), done(2, 3, 'ok')];
 
   it('accepts concurrent ops that some order explains', () => {
-    // lookup overlaps the register: seeing either absent or the value is fine.
+    // The lookup overlaps the registration: seeing either unknown or the key is fine.
     const h = [
-      reg(1, 0, 'k', 'v'),
-      look(2, 1, 'k'),
-      done(2, 2, 'value:v'),
-      done(1, 3, 'ok'),
-      look(3, 4, 'k'),
-      done(3, 5, 'value:v'),
+      op(1, 0, 'authorize', 'k0'),
+      done(1, 1, 'ok'),
+      op(2, 2, 'register', 'k0'),
+      op(3, 3, 'lookup'),
+      done(3, 4, 'current:k0'),
+      done(2, 5, 'ok'),
+      op(4, 6, 'lookup'),
+      done(4, 7, 'current:k0'),
     ];
     const r = checkLinearizable(h, registryModel);
     expect(r.ok, r.problems.join('\n')).toBe(true);
   });
-  it('rejects a stale read after an acknowledged revocation', () => {
+  it('rejects a lookup that still certifies a key after its acknowledged revocation', () => {
     const h = [
-      reg(1, 0, 'k', 'v'),
-      done(1, 1, 'ok'),
-      rev(2, 2, 'k'),
-      done(2, 3, 'ok'),
-      look(3, 4, 'k'),
-      done(3, 5, 'value:v'),
+      ...base,
+      op(3, 4, 'revoke', 'k0'),
+      done(3, 5, 'ok'),
+      op(4, 6, 'lookup'),
+      done(4, 7, 'current:k0'),
     ];
     const r = checkLinearizable(h, registryModel);
     expect(r.ok).toBe(false);
-    expect(r.problems[0]).toMatch(/key k/);
+    expect(r.problems[0]).toMatch(/key p/);
+    const fixed = [...h.slice(0, -1), done(4, 7, 'revoked:k0')];
+    expect(checkLinearizable(fixed, registryModel).ok).toBe(true);
   });
-  it('an unknown revoke may or may not have happened', () => {
-    const unknown = (id: number, t: number): HistoryEvent => ({ type: 'unknown', id, t, reason: 'timeout' });
-    const base = [reg(1, 0, 'k', 'v'), done(1, 1, 'ok'), rev(2, 2, 'k'), unknown(2, 3)];
-    expect(checkLinearizable([...base, look(3, 4, 'k'), done(3, 5, 'revoked')], registryModel).ok).toBe(true);
-    expect(checkLinearizable([...base, look(3, 4, 'k'), done(3, 5, 'value:v')], registryModel).ok).toBe(true);
-    // …but not both, in that order: once a read saw it revoked, a later read cannot see it active.
-    const both = [...base, look(3, 4, 'k'), done(3, 5, 'revoked'), look(4, 6, 'k'), done(4, 7, 'value:v')];
+  it('a registration needs the authorization of exactly that key, and consumes it', () => {
+    const noAuth = [op(1, 0, 'register', 'k0'), done(1, 1, 'ok')];
+    expect(checkLinearizable(noAuth, registryModel).ok).toBe(false);
+    expect(
+      checkLinearizable([op(1, 0, 'register', 'k0'), failed(1, 1, 'NOT_AUTHORIZED')], registryModel).ok,
+    ).toBe(true);
+    const other = [
+      op(1, 0, 'authorize', 'k1'),
+      done(1, 1, 'ok'),
+      op(2, 2, 'register', 'k0'),
+      failed(2, 3, 'KEY_DIGEST_MISMATCH'),
+    ];
+    expect(checkLinearizable(other, registryModel).ok).toBe(true);
+    const twice = [...base, op(3, 4, 'register', 'k0'), done(3, 5, 'ok')];
+    expect(checkLinearizable(twice, registryModel).ok).toBe(false);
+  });
+  it('a revoked key is never authorized or registered again; a new key supersedes the old one', () => {
+    const revoked = [...base, op(3, 4, 'revoke', 'k0'), done(3, 5, 'ok')];
+    expect(
+      checkLinearizable([...revoked, op(4, 6, 'authorize', 'k0'), done(4, 7, 'ok')], registryModel).ok,
+    ).toBe(false);
+    expect(
+      checkLinearizable([...revoked, op(4, 6, 'authorize', 'k0'), failed(4, 7, 'KEY_REVOKED')], registryModel)
+        .ok,
+    ).toBe(true);
+    const superseded = [
+      ...base,
+      op(3, 4, 'authorize', 'k1'),
+      done(3, 5, 'ok'),
+      op(4, 6, 'register', 'k1'),
+      done(4, 7, 'ok'),
+      op(5, 8, 'revoke', 'k0'),
+      done(5, 9, 'ok'),
+      op(6, 10, 'lookup'),
+      done(6, 11, 'current:k1'),
+    ];
+    expect(checkLinearizable(superseded, registryModel).ok).toBe(true);
+  });
+  it('a decided error is an observation: it must fit the order too', () => {
+    // UNKNOWN_KEY after the registration was acknowledged is impossible.
+    const h = [...base, op(3, 4, 'revoke', 'k0'), failed(3, 5, 'UNKNOWN_KEY')];
+    expect(checkLinearizable(h, registryModel).ok).toBe(false);
+    // A pre-ordering rejection (not a registry code) says nothing about the state and is dropped.
+    expect(
+      checkLinearizable([...base, op(3, 4, 'revoke', 'k0'), failed(3, 5, 'INVALID_WINDOW')], registryModel)
+        .ok,
+    ).toBe(true);
+  });
+  it('an unknown revoke may or may not have happened, but not both', () => {
+    const h = [...base, op(3, 4, 'revoke', 'k0'), unknown(3, 5)];
+    expect(checkLinearizable([...h, op(4, 6, 'lookup'), done(4, 7, 'revoked:k0')], registryModel).ok).toBe(
+      true,
+    );
+    expect(checkLinearizable([...h, op(4, 6, 'lookup'), done(4, 7, 'current:k0')], registryModel).ok).toBe(
+      true,
+    );
+    const both = [
+      ...h,
+      op(4, 6, 'lookup'),
+      done(4, 7, 'revoked:k0'),
+      op(5, 8, 'lookup'),
+      done(5, 9, 'current:k0'),
+    ];
     expect(checkLinearizable(both, registryModel).ok).toBe(false);
   });
-  it('rejects two successful registrations of one key', () => {
-    const h = [reg(1, 0, 'k', 'a'), reg(2, 0, 'k', 'b'), done(1, 2, 'ok'), done(2, 2, 'ok')];
-    expect(linearizable(operations(h), registryModel).ok).toBe(false);
+  it('an unknown op the final log never executed took no effect', () => {
+    const h = [
+      ...base,
+      op(3, 4, 'revoke', 'k0'),
+      unknown(3, 5),
+      op(4, 6, 'lookup'),
+      done(4, 7, 'revoked:k0'),
+    ];
+    expect(checkLinearizable(h, registryModel, undefined, new Set([hash(3)])).ok).toBe(true);
+    const r = checkLinearizable(h, registryModel, undefined, new Set());
+    expect(r.ok).toBe(false);
+    expect(r.stats.unknownNeverDecided).toBe(1);
   });
   it('reports an exceeded search budget as a failure, not a pass', () => {
     const h: HistoryEvent[] = [];
-    for (let i = 0; i < 12; i++) h.push(look(i, 0, 'k'));
-    for (let i = 0; i < 12; i++) h.push(done(i, 100, i === 11 ? 'value:x' : 'absent'));
+    for (let i = 0; i < 12; i++) h.push(op(i, 0, 'authorize', `k${i % 3}`));
+    for (let i = 0; i < 12; i++) h.push(done(i, 100, 'ok'));
+    h.push(op(12, 101, 'register', 'k0'), done(12, 102, 'error:UNKNOWN_KEY'));
     const r = linearizable(operations(h), registryModel, 50);
     expect(r.ok).toBe(false);
     expect(r.note).toMatch(/budget/);
@@ -278,22 +351,79 @@ describe('linearizability (registry model)', () => {
 });
 
 describe('checkNoIssueAfterRevoke', () => {
-  const inv = (id: number, t: number, f: string) => invoke(id, t, { f, key: 'k' });
-  const done = (id: number, t: number, output: string) => ok(id, t, 1, 0, { output });
-  it('passes when issues overlapping the revocation are the only successes', () => {
+  const inv = (id: number, t: number, f: string, value?: string) =>
+    invoke(id, t, value === undefined ? { f, key: 'p' } : { f, key: 'p', value });
+  const done = (id: number, t: number, output: string, height = 1) => ok(id, t, height, 0, { output });
+  it('passes when lookups overlapping the revocation are the only ones that see the key', () => {
     const h = [
-      inv(1, 0, 'revoke'),
-      inv(2, 1, 'issue'),
-      done(2, 3, 'issued'),
-      done(1, 4, 'ok'),
-      inv(3, 5, 'issue'),
-      done(3, 6, 'not-active'),
+      inv(1, 0, 'revoke', 'k0'),
+      inv(2, 1, 'lookup'),
+      done(2, 3, 'current:k0', 5),
+      done(1, 4, 'ok', 6),
+      inv(3, 5, 'lookup'),
+      done(3, 6, 'revoked:k0', 7),
     ];
     expect(checkNoIssueAfterRevoke(h).ok).toBe(true);
   });
-  it('fails when a certificate is issued after the revocation was acknowledged', () => {
-    const h = [inv(1, 0, 'revoke'), done(1, 4, 'ok'), inv(3, 5, 'issue'), done(3, 6, 'issued')];
-    expect(checkNoIssueAfterRevoke(h).problems.join('\n')).toMatch(/op 3: certificate issued for key k/);
+  it('fails when a lookup invoked after the acknowledged revocation certifies the key', () => {
+    const h = [
+      inv(1, 0, 'revoke', 'k0'),
+      done(1, 4, 'ok', 6),
+      inv(3, 5, 'lookup'),
+      done(3, 6, 'current:k0', 7),
+    ];
+    expect(checkNoIssueAfterRevoke(h).problems.join('\n')).toMatch(/op 3: key p\/k0 certified after/);
+  });
+  it('fails when a concurrent lookup was decided at a greater height than the revocation', () => {
+    const h = [
+      inv(1, 0, 'revoke', 'k0'),
+      inv(3, 1, 'lookup'),
+      done(1, 4, 'ok', 6),
+      done(3, 6, 'current:k0', 7),
+    ];
+    expect(checkNoIssueAfterRevoke(h).problems.join('\n')).toMatch(
+      /certified at height 7, after its revocation at height 6/,
+    );
+  });
+});
+
+describe('checkAuditNoIssueAfterRevoke', () => {
+  it('fails when the decided audit chain issues or registers a digest after its revocation', () => {
+    const ok = [
+      { seq: 1, height: 2, kind: 'register', digest: 'aa' },
+      { seq: 2, height: 3, kind: 'issue', digest: 'aa' },
+      { seq: 3, height: 4, kind: 'revoke', digest: 'aa' },
+      { seq: 4, height: 5, kind: 'crl' },
+    ];
+    expect(checkAuditNoIssueAfterRevoke(ok).ok).toBe(true);
+    const bad = [...ok, { seq: 5, height: 6, kind: 'issue', digest: 'aa' }];
+    expect(checkAuditNoIssueAfterRevoke(bad).problems.join('\n')).toMatch(/audit 5: issue of digest aa/);
+  });
+});
+
+describe('checkIssuedCertificates', () => {
+  it('fails when a returned certificate does not verify or comes with no current key', () => {
+    const h: HistoryEvent[] = [
+      invoke(1, 0, { f: 'lookup', key: 'p' }),
+      {
+        ...(ok(1, 1, 1, 0, { output: 'current:k0' }) as Extract<HistoryEvent, { type: 'ok' }>),
+        issued: { der: 'aa', notBeforeMs: 0, notAfterMs: 1 },
+      },
+      invoke(2, 2, { f: 'lookup', key: 'p' }),
+      {
+        ...(ok(2, 3, 1, 0, { output: 'unknown' }) as Extract<HistoryEvent, { type: 'ok' }>),
+        issued: { der: 'bb', notBeforeMs: 0, notAfterMs: 1 },
+      },
+    ];
+    const spkiOf = () => new Uint8Array(44);
+    expect(checkIssuedCertificates(h, { spkiOf, verify: () => undefined }).problems).toEqual([
+      'op 2: a certificate came with answer unknown',
+    ]);
+    const r = checkIssuedCertificates(h, {
+      spkiOf,
+      verify: (der) => (der[0] === 0xaa ? 'bad signature' : undefined),
+    });
+    expect(r.problems[0]).toBe('op 1: certificate for p/k0: bad signature');
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The fault-injecting link proxy (chaos/proxy.ts) against a plain TCP echo server: `pass` forwards,
  * `delay` holds bytes back by at least the delay and keeps their order, `blackhole` cuts open
- * connections and leaves new ones unanswered, and healing lets a new connection through again.
+ * connections and leaves new ones unanswered, `oneway` drops one direction only, and healing lets a new
+ * connection through again.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, expect, it } from 'vitest';
@@ -79,4 +80,43 @@ it('pass, delay, blackhole and heal behave as documented', async () => {
   expect((await exchange(c, 'back', 2_000)).reply).toBe('back');
   c.destroy();
   expect(proxy.forwardedChunks).toBeGreaterThan(0);
+});
+
+it('oneway drops exactly one direction (an asymmetric partition)', async () => {
+  // The server records what reaches it and answers every chunk with "ack".
+  let received = '';
+  const server = createServer((s) =>
+    s.on('data', (d: Buffer) => {
+      received += d.toString();
+      s.write('ack');
+    }),
+  );
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const link = new LinkProxy(
+    '1-2',
+    { host: '127.0.0.1', port: (server.address() as AddressInfo).port },
+    () => 0,
+  );
+  try {
+    const s = await dial(await link.listen(0));
+    expect((await exchange(s, 'one', 2_000)).reply).toBe('ack');
+
+    // Backward lost: the server still hears the dialer, the dialer hears nothing.
+    link.setMode({ kind: 'oneway', drop: 'backward' });
+    expect(await exchange(s, 'two', 500)).toEqual({ reply: '', closed: false });
+    expect(received).toBe('onetwo');
+
+    // Forward lost: nothing reaches the server.
+    link.setMode({ kind: 'oneway', drop: 'forward' });
+    expect(await exchange(s, 'three', 500)).toEqual({ reply: '', closed: false });
+    expect(received).toBe('onetwo');
+
+    link.setMode({ kind: 'pass' });
+    expect((await exchange(s, 'four', 2_000)).reply).toBe('ack');
+    expect(received).toBe('onetwofour');
+    s.destroy();
+  } finally {
+    await link.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });

@@ -85,7 +85,21 @@ export class FrostDriver {
           continue;
         }
         this.persist(state);
-        share = signShare(keysGroup(module), state.signer, nonces, job.commitments, job.message);
+        try {
+          share = signShare(keysGroup(module), state.signer, nonces, job.commitments, job.message);
+        } catch (e) {
+          // The logged commitment is not the one of the nonce this book holds under that sequence number
+          // (RFC 9591 §5.2: round two must use the nonce of the published commitment) — e.g. the store
+          // was restored from a backup older than commitments this replica had already posted. The nonce
+          // is spent either way; sit this attempt out (the desk retries without us) instead of halting.
+          if (!isOmegaError(e)) throw e;
+          this.deps.log.warn('FROST share refused; this attempt will time out without us', {
+            job: job.id,
+            attempt: job.attempt,
+            code: e.code,
+          });
+          continue;
+        }
         this.computed.set(key, share);
       }
       if (this.deps.fault === 'withhold') continue;

@@ -23,8 +23,16 @@ export interface DecisionObservation {
 }
 
 export interface ReplicaMetricsOptions {
-  /** Also export prom-client's process metrics (CPU, heap, event-loop lag). Default true. */
+  /**
+   * Also export prom-client's process metrics (CPU, heap, event-loop lag, GC). Default true. Replicas pass
+   * false: those collectors are process-wide and cannot be stopped (each call adds a GC
+   * PerformanceObserver and an event-loop-delay monitor that live until the process exits), so a test
+   * process that starts and stops dozens of replicas would accumulate them, and several replicas in one
+   * process would each report the same process. `omega_memory_bytes` covers what the soak needs.
+   */
   readonly processMetrics?: boolean;
+  /** Where `omega_memory_bytes` reads memory; default `process.memoryUsage` (tests inject a fake). */
+  readonly memoryUsage?: () => NodeJS.MemoryUsage;
 }
 
 export class ReplicaMetrics {
@@ -97,6 +105,24 @@ export class ReplicaMetrics {
         if (!s) return;
         this.reset();
         for (const [queue, depth] of Object.entries(s.queues)) this.set({ queue }, depth);
+      },
+    });
+    const memoryUsage = options.memoryUsage ?? (() => process.memoryUsage());
+    new Gauge({
+      name: 'omega_memory_bytes',
+      help: 'Memory of the process by kind (process.memoryUsage(), read at scrape time): rss, heap_used, heap_total, external, array_buffers.',
+      labelNames: ['kind'],
+      registers,
+      // Read only when scraped: no timer or observer to stop, so any number of replicas may share a
+      // process. The soak (docs/reliability.md) judges leaks on heap_used, which RSS hides behind V8's
+      // and the allocator's reservations.
+      collect() {
+        const m = memoryUsage();
+        this.set({ kind: 'rss' }, m.rss);
+        this.set({ kind: 'heap_used' }, m.heapUsed);
+        this.set({ kind: 'heap_total' }, m.heapTotal);
+        this.set({ kind: 'external' }, m.external);
+        this.set({ kind: 'array_buffers' }, m.arrayBuffers);
       },
     });
     this.roundsPerHeight = new Histogram({

@@ -346,6 +346,28 @@ describe('other routes', () => {
     expectRejected(await app.inject({ method: 'GET', url: '/readyz' }), 503, 'NOT_READY');
   });
 
+  it('/metrics exposes the process memory by kind, read at scrape time (the soak samples heap_used)', async () => {
+    const usage = { rss: 300, heapTotal: 200, heapUsed: 100, external: 40, arrayBuffers: 20 };
+    const m = new ReplicaMetrics({ processMetrics: false, memoryUsage: () => ({ ...usage }) });
+    const server = await createApiServer(node, { logger: false, metrics: m });
+    try {
+      const scrape = async () => (await server.inject({ method: 'GET', url: '/metrics' })).body.split('\n');
+      const first = await scrape();
+      for (const line of [
+        'omega_memory_bytes{kind="rss"} 300',
+        'omega_memory_bytes{kind="heap_used"} 100',
+        'omega_memory_bytes{kind="heap_total"} 200',
+        'omega_memory_bytes{kind="external"} 40',
+        'omega_memory_bytes{kind="array_buffers"} 20',
+      ])
+        expect(first, line).toContain(line);
+      usage.heapUsed = 150;
+      expect(await scrape()).toContain('omega_memory_bytes{kind="heap_used"} 150');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('/metrics exposes height, round, rounds per height, decision latency, queues, peers and HTTP counters', async () => {
     await submitJson({ envelope: b64(envelope(client('alice'))) });
     await submitJson('{');

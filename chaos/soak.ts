@@ -63,13 +63,17 @@ function rssMiB(pid: number | undefined): number {
 
 const MiB = 2 ** 20;
 
-/** Replica i's heapUsed in MiB from its /metrics, NaN when it does not answer. */
-async function heapMiB(url: string): Promise<number> {
+/**
+ * A replica's heap readings in MiB from its /metrics: heapUsed now, and heapUsed when its last full
+ * collection ended (NaN when absent or when the replica does not answer).
+ */
+async function heapMiB(url: string): Promise<{ now: number; afterGc: number }> {
   try {
     const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) });
-    return (parseMemoryMetrics(await res.text()).heap_used ?? NaN) / MiB;
+    const m = parseMemoryMetrics(await res.text());
+    return { now: (m.heap_used ?? NaN) / MiB, afterGc: (m.heap_after_major_gc ?? NaN) / MiB };
   } catch {
-    return NaN;
+    return { now: NaN, afterGc: NaN };
   }
 }
 
@@ -131,18 +135,31 @@ try {
       else history.add({ type: 'unknown', id, t: clock(), reason: o.reason.slice(0, 200) });
     }
   });
-  const samples: { tMin: number; rss: number[]; heap: number[]; reqs: number; p50: number; p99: number }[] =
-    [];
+  const samples: {
+    tMin: number;
+    rss: number[];
+    heap: number[];
+    heapMin: number[];
+    reqs: number;
+    p50: number;
+    p99: number;
+  }[] = [];
   console.log(
     '| t (min) | RSS r1 MiB | RSS r2 MiB | RSS r3 MiB | RSS r4 MiB | heap r1 MiB | heap r2 MiB | heap r3 MiB | heap r4 MiB | ok req/s | p50 ms | p99 ms |',
   );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  // Lower envelope of heapUsed in the current window (see the header comment).
+  // Per window: the lower envelope of heapUsed, and the latest heap after a full collection.
   let heapMin = [Infinity, Infinity, Infinity, Infinity];
+  const afterGc = [NaN, NaN, NaN, NaN];
   const poller = (async () => {
     while (performance.now() < end) {
       const readings = await Promise.all([1, 2, 3, 4].map((i) => heapMiB(cluster.apiUrl(i))));
-      heapMin = heapMin.map((m, k) => (Number.isFinite(readings[k]!) ? Math.min(m, readings[k]!) : m));
+      heapMin = heapMin.map((m, k) =>
+        Number.isFinite(readings[k]!.now) ? Math.min(m, readings[k]!.now) : m,
+      );
+      readings.forEach((r, k) => {
+        if (Number.isFinite(r.afterGc)) afterGc[k] = r.afterGc;
+      });
       await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, end - performance.now()))));
     }
   })();
@@ -154,7 +171,11 @@ try {
       const s = {
         tMin: (performance.now() - start) / 60_000,
         rss: [1, 2, 3, 4].map((i) => rssMiB(cluster.pid(i))),
-        heap: heapMin.map((m) => (Number.isFinite(m) ? m : NaN)),
+        // The live heap: after the last full collection when the replica reports it, else the envelope.
+        heap: heapMin.map((m, k) =>
+          Number.isFinite(afterGc[k]!) ? afterGc[k]! : Number.isFinite(m) ? m : NaN,
+        ),
+        heapMin: heapMin.map((m) => (Number.isFinite(m) ? m : NaN)),
         reqs: lat.length / (sampleMs / 1000),
         p50: quantile(lat, 0.5),
         p99: quantile(lat, 0.99),

@@ -69,5 +69,12 @@ export function parseMemoryMetrics(body: string): Partial<Record<MemoryKind, num
   return out;
 }
 
-export const MEMORY_KINDS = ['rss', 'heap_used', 'heap_total', 'external', 'array_buffers'] as const;
+export const MEMORY_KINDS = [
+  'rss',
+  'heap_used',
+  'heap_total',
+  'external',
+  'array_buffers',
+  'heap_after_major_gc',
+] as const;
 export type MemoryKind = (typeof MEMORY_KINDS)[number];

@@ -13,6 +13,8 @@ import {
 import { API_ROUTES, ReplicaMetrics, createApiServer } from '../../src/api/index.js';
 import { CHAIN, client, envelope } from '../machine/helpers.js';
 import { FakeNode } from './fake-node.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
@@ -364,6 +366,33 @@ describe('other routes', () => {
       usage.heapUsed = 150;
       expect(await scrape()).toContain('omega_memory_bytes{kind="heap_used"} 150');
     } finally {
+      await server.close();
+    }
+  });
+
+  it('heap_after_major_gc records heapUsed when a full collection ends, until close()', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const usage = { rss: 1, heapTotal: 1, heapUsed: 111, external: 1, arrayBuffers: 1 };
+    const m = new ReplicaMetrics({
+      processMetrics: false,
+      memoryUsage: () => ({ ...usage }),
+      heapAfterGc: true,
+    });
+    const server = await createApiServer(node, { logger: false, metrics: m });
+    const scrape = async () => (await server.inject({ method: 'GET', url: '/metrics' })).body.split('\n');
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+    try {
+      gc();
+      await settle();
+      expect(await scrape()).toContain('omega_memory_bytes{kind="heap_after_major_gc"} 111');
+      m.close();
+      usage.heapUsed = 222;
+      gc();
+      await settle();
+      expect(await scrape()).toContain('omega_memory_bytes{kind="heap_after_major_gc"} 111');
+    } finally {
+      m.close();
       await server.close();
     }
   });

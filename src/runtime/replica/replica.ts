@@ -263,7 +263,9 @@ class Replica implements ReplicaNode {
   private readonly tickMs: number;
   private readonly now: () => number;
   private readonly signReply: (message: Uint8Array) => Uint8Array;
-  private readonly metrics = new ReplicaMetrics({ processMetrics: false });
+  // No prom-client process collectors (process-wide and unstoppable, docs/api.md "Metrics"); the GC
+  // observer behind heap_after_major_gc is this replica's own and is disconnected in close().
+  private readonly metrics = new ReplicaMetrics({ processMetrics: false, heapAfterGc: true });
   private readonly mesh: MeshTransport;
   private readonly indexByKey = new Map<string, number>();
   private machine: ReplicatedMachine;
@@ -569,6 +571,7 @@ class Replica implements ReplicaNode {
     }
     this.mempool.clear();
     this.replies?.close();
+    this.metrics.close();
     if (this.api !== undefined) {
       const api = this.api;
       // Keep-alive client connections would hold close() open; give in-flight replies a grace period.

@@ -34,20 +34,47 @@ export interface FlatVerdict {
 
 /**
  * Memory is flat when, after the warm-up (the first `warmupFraction` of the samples: JIT, caches and
- * pools filling), RSS grows by less than `maxMiBPerMin`, or by less than `maxRelative` of its level over
+ * pools filling), it grows by less than `maxMiBPerMin`, or by less than `maxRelative` of its level over
  * the whole measured window (a slope of noise on a short run is not a leak).
  */
 export function memoryFlat(
-  samples: readonly { readonly tMin: number; readonly rssMiB: number }[],
+  samples: readonly { readonly tMin: number; readonly mib: number }[],
   options: { warmupFraction?: number; maxMiBPerMin?: number; maxRelative?: number } = {},
 ): FlatVerdict {
   const skip = Math.floor(samples.length * (options.warmupFraction ?? 0.3));
-  const measured = samples.slice(skip);
-  const s = slope(measured.map((p) => ({ x: p.tMin, y: p.rssMiB })));
-  const first = measured[0]?.rssMiB ?? 0;
-  const last = measured[measured.length - 1]?.rssMiB ?? 0;
+  const measured = samples.slice(skip).filter((p) => Number.isFinite(p.mib));
+  const s = slope(measured.map((p) => ({ x: p.tMin, y: p.mib })));
+  const first = measured[0]?.mib ?? 0;
+  const last = measured[measured.length - 1]?.mib ?? 0;
   const span = (measured[measured.length - 1]?.tMin ?? 0) - (measured[0]?.tMin ?? 0);
   const growth = s * span;
   const flat = s <= (options.maxMiBPerMin ?? 1) || growth <= (options.maxRelative ?? 0.05) * first;
   return { flat, slopeMiBPerMin: s, firstMiB: first, lastMiB: last };
 }
+
+/** Bounds of the heap verdict: the live JS heap of a replica is ≈ 40 MiB, so 1 MiB/min would hide a leak. */
+export const HEAP_FLAT = { maxMiBPerMin: 0.25, maxRelative: 0.05 } as const;
+
+/**
+ * The `omega_memory_bytes{kind}` gauges of a replica's Prometheus exposition (src/api/metrics.ts), in
+ * bytes; a kind the body does not carry is absent from the result.
+ */
+export function parseMemoryMetrics(body: string): Partial<Record<MemoryKind, number>> {
+  const out: Partial<Record<MemoryKind, number>> = {};
+  for (const m of body.matchAll(/^omega_memory_bytes\{kind="([a-z_]+)"\} (\S+)$/gm)) {
+    const kind = m[1] as MemoryKind;
+    const value = Number(m[2]);
+    if (MEMORY_KINDS.includes(kind) && Number.isFinite(value)) out[kind] = value;
+  }
+  return out;
+}
+
+export const MEMORY_KINDS = [
+  'rss',
+  'heap_used',
+  'heap_total',
+  'external',
+  'array_buffers',
+  'heap_after_major_gc',
+] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];

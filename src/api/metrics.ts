@@ -11,6 +11,7 @@
  * `ReplicaNode.status()` at scrape time, so they cannot drift from the truth; events (a decision, with
  * its rounds and latency) are pushed by the replica through {@link ReplicaMetrics.observeDecision}.
  */
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ReplicaNode } from './node.js';
 
@@ -23,8 +24,23 @@ export interface DecisionObservation {
 }
 
 export interface ReplicaMetricsOptions {
-  /** Also export prom-client's process metrics (CPU, heap, event-loop lag). Default true. */
+  /**
+   * Also export prom-client's process metrics (CPU, heap, event-loop lag, GC). Default true. Replicas pass
+   * false: those collectors are process-wide and cannot be stopped (each call adds a GC
+   * PerformanceObserver and an event-loop-delay monitor that live until the process exits), so a test
+   * process that starts and stops dozens of replicas would accumulate them, and several replicas in one
+   * process would each report the same process. `omega_memory_bytes` covers what the soak needs.
+   */
   readonly processMetrics?: boolean;
+  /** Where `omega_memory_bytes` reads memory; default `process.memoryUsage` (tests inject a fake). */
+  readonly memoryUsage?: () => NodeJS.MemoryUsage;
+  /**
+   * Also export `omega_memory_bytes{kind="heap_after_major_gc"}`: heapUsed read when a mark-compact
+   * collection has just finished (a `gc` PerformanceObserver, disconnected by {@link ReplicaMetrics.close}).
+   * heapUsed at a random scrape carries 10–20 MiB of garbage not yet collected; right after a full
+   * collection it is the live heap, which is what a leak check wants. Default false.
+   */
+  readonly heapAfterGc?: boolean;
 }
 
 export class ReplicaMetrics {
@@ -35,6 +51,8 @@ export class ReplicaMetrics {
   private readonly httpDuration: Histogram<'route'>;
   private readonly rejections: Counter<'code'>;
   private node: ReplicaNode | undefined;
+  private gcObserver: PerformanceObserver | undefined;
+  private heapAfterMajorGc = NaN;
 
   constructor(options: ReplicaMetricsOptions = {}) {
     const registers = [this.registry];
@@ -99,6 +117,38 @@ export class ReplicaMetrics {
         for (const [queue, depth] of Object.entries(s.queues)) this.set({ queue }, depth);
       },
     });
+    const memoryUsage = options.memoryUsage ?? (() => process.memoryUsage());
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with the gauge as `this`
+    const self = this;
+    new Gauge({
+      name: 'omega_memory_bytes',
+      help: 'Memory of the process by kind (process.memoryUsage(), read at scrape time): rss, heap_used, heap_total, external, array_buffers; heap_after_major_gc: heapUsed when the last full collection finished.',
+      labelNames: ['kind'],
+      registers,
+      // Read only when scraped (heap_after_major_gc: recorded by the optional GC observer below). The
+      // soak (docs/reliability.md) judges leaks on the live heap, which RSS hides behind V8's and the
+      // allocator's reservations and SQLite's page cache.
+      collect() {
+        const m = memoryUsage();
+        this.set({ kind: 'rss' }, m.rss);
+        this.set({ kind: 'heap_used' }, m.heapUsed);
+        this.set({ kind: 'heap_total' }, m.heapTotal);
+        this.set({ kind: 'external' }, m.external);
+        this.set({ kind: 'array_buffers' }, m.arrayBuffers);
+        if (Number.isFinite(self.heapAfterMajorGc))
+          this.set({ kind: 'heap_after_major_gc' }, self.heapAfterMajorGc);
+      },
+    });
+    if (options.heapAfterGc === true) {
+      this.gcObserver = new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          const kind = (entry as { detail?: { kind?: number } | null }).detail?.kind;
+          if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR)
+            self.heapAfterMajorGc = memoryUsage().heapUsed;
+        }
+      });
+      this.gcObserver.observe({ entryTypes: ['gc'] });
+    }
     this.roundsPerHeight = new Histogram({
       name: 'omega_rounds_per_height',
       help: 'Consensus rounds needed to decide a height (1 = decided in round 0).',
@@ -131,6 +181,12 @@ export class ReplicaMetrics {
       registers,
     });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'omega_' });
+  }
+
+  /** Stops the GC observer of `heapAfterGc` (idempotent); the registry still answers scrapes. */
+  close(): void {
+    this.gcObserver?.disconnect();
+    this.gcObserver = undefined;
   }
 
   /** Called by the API server: gauges read this node's status at scrape time. */

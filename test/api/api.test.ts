@@ -13,6 +13,8 @@ import {
 import { API_ROUTES, ReplicaMetrics, createApiServer } from '../../src/api/index.js';
 import { CHAIN, client, envelope } from '../machine/helpers.js';
 import { FakeNode } from './fake-node.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
@@ -344,6 +346,55 @@ describe('other routes', () => {
     node.ready = false;
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expectRejected(await app.inject({ method: 'GET', url: '/readyz' }), 503, 'NOT_READY');
+  });
+
+  it('/metrics exposes the process memory by kind, read at scrape time (the soak samples heap_used)', async () => {
+    const usage = { rss: 300, heapTotal: 200, heapUsed: 100, external: 40, arrayBuffers: 20 };
+    const m = new ReplicaMetrics({ processMetrics: false, memoryUsage: () => ({ ...usage }) });
+    const server = await createApiServer(node, { logger: false, metrics: m });
+    try {
+      const scrape = async () => (await server.inject({ method: 'GET', url: '/metrics' })).body.split('\n');
+      const first = await scrape();
+      for (const line of [
+        'omega_memory_bytes{kind="rss"} 300',
+        'omega_memory_bytes{kind="heap_used"} 100',
+        'omega_memory_bytes{kind="heap_total"} 200',
+        'omega_memory_bytes{kind="external"} 40',
+        'omega_memory_bytes{kind="array_buffers"} 20',
+      ])
+        expect(first, line).toContain(line);
+      usage.heapUsed = 150;
+      expect(await scrape()).toContain('omega_memory_bytes{kind="heap_used"} 150');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('heap_after_major_gc records heapUsed when a full collection ends, until close()', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const usage = { rss: 1, heapTotal: 1, heapUsed: 111, external: 1, arrayBuffers: 1 };
+    const m = new ReplicaMetrics({
+      processMetrics: false,
+      memoryUsage: () => ({ ...usage }),
+      heapAfterGc: true,
+    });
+    const server = await createApiServer(node, { logger: false, metrics: m });
+    const scrape = async () => (await server.inject({ method: 'GET', url: '/metrics' })).body.split('\n');
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+    try {
+      gc();
+      await settle();
+      expect(await scrape()).toContain('omega_memory_bytes{kind="heap_after_major_gc"} 111');
+      m.close();
+      usage.heapUsed = 222;
+      gc();
+      await settle();
+      expect(await scrape()).toContain('omega_memory_bytes{kind="heap_after_major_gc"} 111');
+    } finally {
+      m.close();
+      await server.close();
+    }
   });
 
   it('/metrics exposes height, round, rounds per height, decision latency, queues, peers and HTTP counters', async () => {

@@ -11,6 +11,7 @@ import { isOmegaError, type ErrorCode } from '../../src/errors.js';
 import {
   MIGRATIONS,
   SCHEMA_VERSION,
+  SQLITE_CACHE_KIB_DEFAULT,
   SqliteStorage,
   applyMigrations,
   readOperatorKeyFile,
@@ -147,7 +148,7 @@ describe('SqliteStorage specifics', () => {
       value: new Uint8Array(512 * 1024).fill(0xa5),
     }));
     runChild(dir, path, KEY_A, big, 'during');
-    // 20 MiB staged exceeds the 16 MiB page cache better-sqlite3 builds with, so SQLite spilled uncommitted frames into the WAL before dying.
+    // 20 MiB staged exceeds the page cache (4 MiB, SQLITE_CACHE_KIB_DEFAULT), so SQLite spilled uncommitted frames into the WAL before dying.
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(1 << 20);
     const t = await open();
     expect(t.scan('bulk')).toEqual([]);
@@ -188,6 +189,22 @@ describe('SqliteStorage specifics', () => {
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error,
     );
     s.close();
+  });
+
+  it('memory stays bounded: the page cache is capped at 4 MiB however large the store grows', async () => {
+    // better-sqlite3's own default is ≈ 16 MiB, which a replica's growing store filled over minutes.
+    const s = await open();
+    expect(s.pageCacheKiB()).toBe(SQLITE_CACHE_KIB_DEFAULT);
+    expect(SQLITE_CACHE_KIB_DEFAULT).toBeLessThanOrEqual(4096);
+    for (let h = 1; h <= 600; h++) s.appendBlock(h, new Uint8Array(16 * 1024).fill(h & 0xff), bytesOf('c'));
+    expect(s.pageCacheKiB()).toBe(SQLITE_CACHE_KIB_DEFAULT);
+    expect(s.getBlock(1)?.block[0]).toBe(1);
+    s.close();
+    const small = await open({ cacheKiB: 256 });
+    expect(small.pageCacheKiB()).toBe(256);
+    small.close();
+    for (const cacheKiB of [0, 63, 1.5, 2 ** 21])
+      await expect(open({ cacheKiB })).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
   });
 
   it('a full store rejects the write with STORAGE_FULL, applies none of it, and keeps serving', async () => {

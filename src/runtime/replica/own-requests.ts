@@ -34,9 +34,15 @@ export class OwnRequests {
 
   constructor(private readonly deps: OwnRequestsDeps) {}
 
+  /** Keys remembered (each one posted within the last validity window). */
+  get size(): number {
+    return this.posted.size;
+  }
+
   /** Posts unless a post with this key may still be decided; returns whether it posted. */
   post(key: string, operation: OperationName, body: () => Uint8Array): boolean {
     const now = this.deps.now();
+    this.forgetExpired(now);
     const until = this.posted.get(key);
     if (until !== undefined && now <= until) return false;
     const notAfterMs = now + OWN_REQUEST_VALIDITY_MS;
@@ -53,6 +59,17 @@ export class OwnRequests {
     this.deps.admit(attachSignature(unsigned, this.deps.sign(requestSignBytes(unsigned))));
     this.posted.set(key, notAfterMs);
     return true;
+  }
+
+  /**
+   * Retention rule: a key is kept only while its post may still be decided (now ≤ its notAfterMs). After
+   * that the entry no longer suppresses anything — `post` sends again once now > until — so dropping it
+   * changes no behaviour, and the map holds at most the keys posted in the last
+   * OWN_REQUEST_VALIDITY_MS. Without it, keys that are never posted again (each FROST commitment batch
+   * has its own key `frost/commit/<first seq>`, each DKG epoch its own) stayed for the process's life.
+   */
+  private forgetExpired(now: number): void {
+    for (const [key, until] of this.posted) if (now > until) this.posted.delete(key);
   }
 
   /** Forgets posts whose key no longer matters (bounded memory). */

@@ -263,7 +263,9 @@ class Replica implements ReplicaNode {
   private readonly tickMs: number;
   private readonly now: () => number;
   private readonly signReply: (message: Uint8Array) => Uint8Array;
-  private readonly metrics = new ReplicaMetrics({ processMetrics: false });
+  // No prom-client process collectors (process-wide and unstoppable, docs/api.md "Metrics"); the GC
+  // observer behind heap_after_major_gc is this replica's own and is disconnected in close().
+  private readonly metrics = new ReplicaMetrics({ processMetrics: false, heapAfterGc: true });
   /**
    * Envelope signatures (API, mempool, gossip, apply) share one memo of successful checks, so a request
    * costs one native verification per replica instead of up to four (src/api/ed25519.ts).
@@ -575,6 +577,7 @@ class Replica implements ReplicaNode {
     }
     this.mempool.clear();
     this.replies?.close();
+    this.metrics.close();
     if (this.api !== undefined) {
       const api = this.api;
       // Keep-alive client connections would hold close() open; give in-flight replies a grace period.

@@ -16,6 +16,7 @@ export {
   MIGRATIONS,
   OMEGA_APPLICATION_ID,
   SCHEMA_VERSION,
+  SQLITE_CACHE_KIB_DEFAULT,
   SqliteStorage,
   applyMigrations,
   type Migration,

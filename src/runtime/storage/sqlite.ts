@@ -117,8 +117,23 @@ export interface SqliteStorageOptions extends StoreOptions, SealCreateOptions {
    * STORAGE_FULL instead of filling the disk. Default: no cap beyond SQLite's own.
    */
   readonly maxPageCount?: number;
+  /** Bound of SQLite's page cache in KiB (`PRAGMA cache_size = -N`). Default {@link SQLITE_CACHE_KIB_DEFAULT}. */
+  readonly cacheKiB?: number;
   readonly random?: RandomSource;
 }
+
+/**
+ * Default bound of the page cache of a store's connection, in KiB. better-sqlite3 builds SQLite with
+ * `SQLITE_DEFAULT_CACHE_SIZE=-16000` (≈ 16 MiB, not SQLite's usual 2 MiB), and the cache fills as the
+ * database grows: every page written or read stays cached up to the bound. A replica's database grows
+ * by every decided block, so its resident memory climbed for as long as the file stayed under 16 MiB —
+ * the ≈ 2 MiB/min a soak measured (docs/reliability.md, "Soak"). 4 MiB (1,024 pages of 4 KiB) holds
+ * the working set: the right edge of the blocks b-tree where appends land, the interior pages of the
+ * indexes, and the recent blocks that block sync and reply certificates read back. A transaction
+ * that dirties more (a large machine snapshot) spills to the WAL before commit, which is still
+ * atomic (SQLite "cache_spill"); older blocks are read through the OS page cache.
+ */
+export const SQLITE_CACHE_KIB_DEFAULT = 4096;
 
 /** A {@link Storage} in one SQLite file. */
 export class SqliteStorage extends BackedStorage {
@@ -140,6 +155,13 @@ export class SqliteStorage extends BackedStorage {
       }
       db.pragma(`max_page_count = ${options.maxPageCount}`);
     }
+    const cacheKiB = options.cacheKiB ?? SQLITE_CACHE_KIB_DEFAULT;
+    if (!Number.isSafeInteger(cacheKiB) || cacheKiB < 64 || cacheKiB > 1 << 20) {
+      db.close();
+      throw new OmegaError('OUT_OF_RANGE', 'cacheKiB must be an integer from 64 to 1,048,576');
+    }
+    // Negative: a size in KiB, independent of the page size (SQLite "PRAGMA cache_size").
+    db.pragma(`cache_size = -${cacheKiB}`);
     try {
       const header = db.prepare("SELECT value FROM meta WHERE key = 'seal_header'").get() as
         { value: Buffer } | undefined;
@@ -160,8 +182,17 @@ export class SqliteStorage extends BackedStorage {
     }
   }
 
-  private constructor(backend: SqliteBackend, sealer: Sealer, options: StoreOptions) {
-    super(backend, sealer, options);
+  private constructor(
+    private readonly sqlite: SqliteBackend,
+    sealer: Sealer,
+    options: StoreOptions,
+  ) {
+    super(sqlite, sealer, options);
+  }
+
+  /** The bound of SQLite's page cache in KiB, as the open connection has it (`cacheKiB`). */
+  pageCacheKiB(): number {
+    return this.sqlite.pageCacheKiB();
   }
 }
 
@@ -242,6 +273,12 @@ function prefixUpperBound(p: Uint8Array): Uint8Array | undefined {
 
 class SqliteBackend implements StorageBackend {
   private readonly stmts;
+
+  pageCacheKiB(): number {
+    const n = this.db.pragma('cache_size', { simple: true }) as number;
+    // Positive: pages; negative: KiB.
+    return n < 0 ? -n : (n * (this.db.pragma('page_size', { simple: true }) as number)) / 1024;
+  }
 
   constructor(private readonly db: Db) {
     const p = (sql: string) => db.prepare(sql);

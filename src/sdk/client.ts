@@ -424,7 +424,7 @@ export class OmegaClient {
       };
     } finally {
       for (const t of timers) clearTimeout(t);
-      controller.abort();
+      lingerThenAbort(controller, [...inflight.values()]);
     }
   }
 
@@ -536,6 +536,29 @@ export class OmegaClient {
     );
     return { kind: 'certified', resultBytes, result, signature, certificate };
   }
+}
+
+/** How long requests still in flight after a decision may finish before they are aborted. */
+const LINGER_MS = 500;
+
+/**
+ * Aborts the requests still in flight after a decision — but not at once: aborting an HTTP request in
+ * flight destroys its keep-alive connection, so the next request to that replica pays a new TCP
+ * connection on both sides. The other replicas' replies for the same block usually follow within
+ * milliseconds; they are read (and ignored) for up to LINGER_MS, then whatever is left is aborted. The
+ * timer does not keep a Node process alive (`unref` where the platform has it).
+ */
+function lingerThenAbort(controller: AbortController, pending: readonly Promise<unknown>[]): void {
+  if (pending.length === 0) {
+    controller.abort();
+    return;
+  }
+  const timer: ReturnType<typeof setTimeout> & { unref?: () => void } = setTimeout(
+    () => controller.abort(),
+    LINGER_MS,
+  );
+  timer.unref?.();
+  void Promise.allSettled(pending).then(() => clearTimeout(timer));
 }
 
 /** Turns f+1 matching signed results, or one certified result, into an outcome. */

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--minutes M] [--seed S] [--seeds K] [--workload ping|registry] [--clients C] [--no-beyond-f]
+ * `npm run chaos -- [--minutes M] [--seed S] [--seeds K] [--workload ping|ping-certified|registry] [--clients C] [--no-beyond-f]
  * [--faults kill,pause,…] [--dir DIR]`: long chaos runs (docs/reliability.md). Each seed is one run;
  * a failing run prints its seed and the history file that reproduces it, and the exit code is 1.
  */

@@ -6,6 +6,7 @@
  * the checkers that apply to its history (chaos/checkers.ts).
  *
  * - `ping`: ordered null requests, accepted on f+1 replica signatures.
+ * - `ping-certified`: the same with the service key pinned: each accepted answer is one certified reply.
  * - `registry`: the public key registry (src/sdk/registry.ts RegistryClient, docs/registry.md) over a
  *   small key space with the service key pinned, so every accepted answer is a certified reply.
  */
@@ -135,26 +136,45 @@ export const pingWorkload: Workload & {
     return { model: { f: 'ping', value: toHex(body) }, operation: 'ping', body };
   },
   output: (_op, output) => toHex(output),
+  start: (env) => startPings(env),
+};
+
+/**
+ * The same pings with the service key pinned (the harness waits for the DKG first): every accepted
+ * answer is one certified reply, so the generic signature checker re-verifies a service certificate
+ * for each `ok` instead of f+1 replica signatures — the SDK path applications use once the key is out.
+ */
+export const pingCertifiedWorkload: Workload = {
+  name: 'ping-certified',
+  pinServiceKeys: true,
   start(env) {
-    return {
-      client(c) {
-        const random = deterministicRandom(`${env.seed}/client-${c}`);
-        const client = env.cluster.client(random(32), env.timeoutMs, random);
-        const rng = seededRng(`${env.seed}/ops-${c}`);
-        let seq = 0;
-        return {
-          step() {
-            const p = pingWorkload.next(rng, c, seq++);
-            return recorded(env, c, client, p.model, p.operation, p.body, (out) => ({
-              output: pingWorkload.output(p, out),
-            }));
-          },
-        };
-      },
-      check: (history) => [checkEchoes(history)],
-    };
+    if (env.service === undefined)
+      throw new Error('the ping-certified workload needs the pinned service keys');
+    return startPings(env, env.service.signing);
   },
 };
+
+function startPings(env: WorkloadEnv, servicePublicKey?: Uint8Array): RunningWorkload {
+  return {
+    client(c) {
+      const random = deterministicRandom(`${env.seed}/client-${c}`);
+      const client = new OmegaClient(
+        env.cluster.clientOptions(random(32), env.timeoutMs, random, servicePublicKey),
+      );
+      const rng = seededRng(`${env.seed}/ops-${c}`);
+      let seq = 0;
+      return {
+        step() {
+          const p = pingWorkload.next(rng, c, seq++);
+          return recorded(env, c, client, p.model, p.operation, p.body, (out) => ({
+            output: pingWorkload.output(p, out),
+          }));
+        },
+      };
+    },
+    check: (history) => [checkEchoes(history)],
+  };
+}
 
 // ── registry ────────────────────────────────────────────────────────────────────────────────────────
 
@@ -442,5 +462,6 @@ export const registryWorkload: Workload = {
 
 export const WORKLOADS: ReadonlyMap<string, Workload> = new Map([
   [pingWorkload.name, pingWorkload],
+  [pingCertifiedWorkload.name, pingCertifiedWorkload],
   [registryWorkload.name, registryWorkload],
 ]);

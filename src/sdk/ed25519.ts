@@ -10,6 +10,7 @@
  * verify". Browser-safe: Web APIs and noble only, no `node:` imports.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { toHex } from '../crypto/bytes.js';
 
 /** PKCS #8 wrapping of a 32-byte Ed25519 seed (RFC 8410 §7): this fixed prefix, then the seed. */
 const PKCS8_PREFIX = Uint8Array.from([
@@ -65,7 +66,7 @@ export async function loadEd25519(secretKey: Uint8Array): Promise<Ed25519Provide
     if (got.length !== 64 || !got.every((b, i) => b === expected[i])) return fallback;
     const keys = new Map<string, Promise<typeof privateKey>>();
     const importPublic = (publicKey: Uint8Array): Promise<typeof privateKey> => {
-      const id = hex(publicKey);
+      const id = toHex(publicKey);
       let key = keys.get(id);
       if (key === undefined) {
         key = subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
@@ -83,7 +84,7 @@ export async function loadEd25519(secretKey: Uint8Array): Promise<Ed25519Provide
           return await subtle.verify({ name: 'Ed25519' }, await importPublic(publicKey), signature, message);
         } catch {
           // A public key the platform refuses to import (not a point): it verifies nothing. Forget it.
-          keys.delete(hex(publicKey));
+          keys.delete(toHex(publicKey));
           return false;
         }
       },
@@ -91,10 +92,4 @@ export async function loadEd25519(secretKey: Uint8Array): Promise<Ed25519Provide
   } catch {
     return fallback;
   }
-}
-
-function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
 }
